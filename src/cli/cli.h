@@ -1,0 +1,11 @@
+/* Command groups of the `vessel` binary. Each takes the arguments that follow
+ * its group name (argv[0] is the group name, or the program name for the
+ * runtime when invoked as `vessel-runtime`) and returns the exit status. */
+#ifndef VESSEL_CLI_H
+#define VESSEL_CLI_H
+
+int cli_vm_main(int argc, char **argv);
+int cli_runtime_main(int argc, char **argv);
+int cli_image_main(int argc, char **argv);
+
+#endif

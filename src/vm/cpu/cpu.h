@@ -1,0 +1,123 @@
+/* RISC-V RV64GC hart: the public contract between the CPU and the board.
+ *
+ * The CPU knows nothing of devices. It sees guest RAM as one host mapping
+ * (struct cpu_shared) and everything else through cpu_platform_ops. One host
+ * thread runs each hart (hart_run); other threads (devices, other harts, the
+ * control plane) only touch a hart through the functions marked
+ * "thread-safe" below.
+ *
+ * Address-space naming: _gpa guest physical, _gva guest virtual, _hva host.
+ */
+#ifndef VESSEL_VM_CPU_H
+#define VESSEL_VM_CPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hart;
+
+/* Privilege levels (encoding of mstatus.MPP). */
+enum { PRIV_U = 0, PRIV_S = 1, PRIV_M = 3 };
+
+/* mip/mie bits. */
+#define MIP_SSIP (1ull << 1)
+#define MIP_MSIP (1ull << 3)
+#define MIP_STIP (1ull << 5)
+#define MIP_MTIP (1ull << 7)
+#define MIP_SEIP (1ull << 9)
+#define MIP_MEIP (1ull << 11)
+
+/* What the board provides to the CPU. All callbacks may be called from any
+ * hart thread concurrently; the board serializes its devices itself. */
+struct cpu_platform_ops {
+	/* Access to a guest-physical address outside RAM; size is 1, 2, 4 or 8
+	 * and the address is naturally aligned. Return 0, or -1 for an access
+	 * fault (the CPU raises it). */
+	int (*mmio_read)(void *opaque, struct hart *h, uint64_t gpa, unsigned size, uint64_t *val);
+	int (*mmio_write)(void *opaque, struct hart *h, uint64_t gpa, unsigned size, uint64_t val);
+	/* ecall from S-mode when the board implements the SBI itself (no M-mode
+	 * firmware loaded). Reads a0-a7 (h->x[10..17]), writes a0/a1. The CPU
+	 * then continues after the ecall. */
+	void (*sbi_call)(void *opaque, struct hart *h);
+	/* Called when the guest cannot continue (e.g. M-mode trap with no
+	 * handler loop detected). `why` is a static string. */
+	void (*fatal)(void *opaque, struct hart *h, const char *why);
+};
+
+/* State shared by all harts of one machine. Owned by the board. */
+struct cpu_shared {
+	uint8_t *ram_hva;      /* host mapping of guest RAM */
+	uint64_t ram_base_gpa; /* 0x80000000 on the virt board */
+	uint64_t ram_size;     /* bytes */
+	/* mtime = (host CLOCK_MONOTONIC ns - time_base_ns) / 100 (10 MHz).
+	 * A restore moves time_base_ns so the guest's time continues. */
+	int64_t time_base_ns;
+	bool sbi_builtin;      /* true: the board's SBI runs in place of M-mode firmware */
+	const struct cpu_platform_ops *ops;
+	void *opaque;
+	struct hart **harts;
+	unsigned nr_harts;
+	atomic_bool stop;      /* set by the board: every hart_run returns */
+};
+
+/* Current mtime of the machine (10 MHz ticks). Thread-safe. */
+uint64_t cpu_mtime(const struct cpu_shared *sh);
+
+/* HSM states (SBI HSM extension numbering). */
+enum { HART_STARTED = 0, HART_STOPPED = 1, HART_START_PENDING = 2, HART_STOP_PENDING = 3,
+       HART_SUSPENDED = 4 };
+
+/* Allocates and resets a hart. Caller frees with hart_destroy(). */
+struct hart *hart_create(struct cpu_shared *sh, unsigned hartid);
+void hart_destroy(struct hart *h);
+
+/* Resets architectural state: M-mode, pc = reset_pc, a0 = hartid, a1 = a1.
+ * With sh->sbi_builtin, the board calls hart_enter_supervisor() instead. */
+void hart_reset(struct hart *h, uint64_t reset_pc, uint64_t a1);
+
+/* Puts the hart in S-mode at pc with a0 = hartid, a1 = opaque, satp = 0,
+ * interrupts delegated as an SBI implementation would leave them
+ * (used by the built-in SBI for boot and for HSM hart_start). */
+void hart_enter_supervisor(struct hart *h, uint64_t pc, uint64_t opaque);
+
+/* Runs the hart on the calling thread until sh->stop is set. A hart in the
+ * HSM STOPPED state sleeps until hart_start(); a hart in WFI sleeps until an
+ * interrupt is pending or its timer is due. */
+void hart_run(struct hart *h);
+
+/* Thread-safe: raise (level=true) or lower a mip bit that a device drives
+ * (MEIP, SEIP, MSIP; SSIP for IPIs sent through the built-in SBI) and wake
+ * the hart if it sleeps. */
+void hart_set_irq(struct hart *h, uint64_t mip_bit, bool level);
+
+/* Thread-safe: mtimecmp of this hart (ACLINT register; also the SBI
+ * set_timer value). The hart raises MTIP when mtime >= mtimecmp; with
+ * sh->sbi_builtin it raises STIP instead (as M-mode firmware forwarding the
+ * timer would), and setting a new value clears that STIP. */
+void hart_set_mtimecmp(struct hart *h, uint64_t value);
+uint64_t hart_get_mtimecmp(const struct hart *h);
+
+/* Thread-safe: wake the hart so it re-checks interrupts, stop and requests. */
+void hart_kick(struct hart *h);
+
+/* Thread-safe: ask the hart to flush its TLB before its next instruction
+ * (SBI remote fences). */
+void hart_request_tlb_flush(struct hart *h);
+
+/* Thread-safe HSM: start a STOPPED hart in S-mode at pc with a1 = opaque.
+ * Returns 0, or -1 if it was not stopped. */
+int hart_start(struct hart *h, uint64_t pc, uint64_t opaque);
+/* Called on the hart's own thread (SBI hart_stop): the hart stops after the
+ * current instruction. */
+void hart_stop_self(struct hart *h);
+int hart_get_state(const struct hart *h);
+
+/* Accessors for the board's SBI code and tests. */
+uint64_t hart_get_reg(const struct hart *h, unsigned reg);
+void hart_set_reg(struct hart *h, unsigned reg, uint64_t v);
+unsigned hart_get_id(const struct hart *h);
+uint64_t hart_get_pc(const struct hart *h);
+
+#endif
