@@ -75,6 +75,9 @@ gone() {
 # jq_ok JSON-TEXT FILTER: succeeds when FILTER is true of the JSON text.
 jq_ok() { printf '%s' "$1" | jq -e "$2" >/dev/null 2>&1; }
 
+# kv KEY TEXT: the value of the first "KEY=value" line of TEXT.
+kv() { printf '%s\n' "$2" | sed -n "s/^$1=//p" | head -n1; }
+
 # expect_eq DESCRIPTION EXPECTED ACTUAL
 expect_eq() {
 	if [ "$2" = "$3" ]; then
