@@ -1,0 +1,496 @@
+#include "oci/mounts.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "base/util.h"
+
+static int openat2_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+	do {
+		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	} while (fd < 0 && errno == EAGAIN);
+	return fd;
+}
+
+int oci_open_in_root(int rootfd, const char *path, bool create, bool as_file, struct verr **err)
+{
+	int fd = openat2_in_root(rootfd, path, O_PATH);
+	if (fd >= 0 || errno != ENOENT || !create) {
+		if (fd < 0)
+			return verr_set(err, errno, "open '%s' in the container", path);
+		return fd;
+	}
+	/* Walk the path, creating what is missing. Each prefix is resolved
+	 * again inside the root, so a symlink created concurrently cannot
+	 * lead out of it. */
+	size_t len = strlen(path);
+	cleanup_free char *p = xstrdup(path);
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && p[i] == '/')
+			i++;
+		if (i >= len)
+			break;
+		size_t j = i;
+		while (j < len && p[j] != '/')
+			j++;
+		bool last = true;
+		for (size_t k = j; k < len; k++)
+			if (p[k] != '/')
+				last = false;
+		char save = p[j];
+		p[j] = 0;
+		int cfd = openat2_in_root(rootfd, p, O_PATH);
+		if (cfd < 0 && errno == ENOENT) {
+			/* parent = prefix up to i */
+			char c = p[i];
+			p[i] = 0;
+			int parent = openat2_in_root(rootfd, i > 0 ? p : "/", O_PATH | O_DIRECTORY);
+			p[i] = c;
+			if (parent < 0)
+				return verr_set(err, errno, "open the parent of '%s' in the container", p);
+			int r;
+			if (last && as_file) {
+				r = openat(parent, p + i, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+					   0644);
+				if (r >= 0)
+					close(r);
+			} else {
+				r = mkdirat(parent, p + i, 0755);
+			}
+			int e = errno;
+			close(parent);
+			if (r < 0 && e != EEXIST)
+				return verr_set(err, e, "create '%s' in the container", p);
+			cfd = openat2_in_root(rootfd, p, O_PATH);
+		}
+		if (cfd < 0)
+			return verr_set(err, errno, "open '%s' in the container", p);
+		p[j] = save;
+		if (j >= len || last)
+			return cfd;
+		close(cfd);
+		i = j;
+	}
+	return openat2_in_root(rootfd, "/", O_PATH);
+}
+
+static const char *fdpath(int fd, char buf[static 32])
+{
+	snprintf(buf, 32, "/proc/self/fd/%d", fd);
+	return buf;
+}
+
+/* Flags of the mount at path that an unprivileged user namespace may not
+ * clear when it remounts (locked by the kernel), so they must be kept. */
+static unsigned long locked_flags(const char *path)
+{
+	struct statvfs sv;
+	if (statvfs(path, &sv) < 0)
+		return 0;
+	return sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+			    MS_RDONLY);
+}
+
+static int remount_bind(const char *target, unsigned long flags, unsigned long clear,
+			const char *what, struct verr **err)
+{
+	unsigned long keep = locked_flags(target) & ~clear & ~MS_RDONLY;
+	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | keep | flags, NULL) < 0)
+		return verr_set(err, errno, "remount '%s'", what);
+	return 0;
+}
+
+static int mount_cgroup(const struct oci_rootfs *r, const struct oci_mount *m, const char *target,
+			struct verr **err)
+{
+	struct statfs sf;
+	if (statfs("/sys/fs/cgroup", &sf) < 0)
+		return verr_set(err, errno, "statfs /sys/fs/cgroup");
+	unsigned long fl = m->flags & ~(MS_RDONLY | MS_REMOUNT);
+	if (sf.f_type == CGROUP2_SUPER_MAGIC) {
+		if (r->cgroupns) {
+			if (mount("cgroup2", target, "cgroup2", fl | (m->flags & MS_RDONLY), NULL) < 0)
+				return verr_set(err, errno, "mount cgroup2 on '%s'", m->destination);
+			return 0;
+		}
+		cleanup_free char *src =
+			xasprintf("/sys/fs/cgroup%s", r->cgroup_relpath ? r->cgroup_relpath : "");
+		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+			return verr_set(err, errno, "bind '%s' on '%s'", src, m->destination);
+		return remount_bind(target, m->flags & ~MS_REMOUNT, m->clear_flags, m->destination, err);
+	}
+	/* v1 or hybrid: a tmpfs with one bind per hierarchy, each showing the
+	 * container's own cgroup (as runc does), and the same symlinks
+	 * (cpu -> cpu,cpuacct) as the host. */
+	if (mount("tmpfs", target, "tmpfs", fl, "mode=755") < 0)
+		return verr_set(err, errno, "mount tmpfs on '%s'", m->destination);
+	int tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (tfd < 0)
+		return verr_set(err, errno, "open '%s'", m->destination);
+	DIR *d = opendir("/sys/fs/cgroup");
+	if (!d) {
+		close(tfd);
+		return verr_set(err, errno, "open /sys/fs/cgroup");
+	}
+	int ret = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && ret == 0) {
+		if (e->d_name[0] == '.')
+			continue;
+		cleanup_free char *host = xasprintf("/sys/fs/cgroup/%s", e->d_name);
+		struct stat sb;
+		if (lstat(host, &sb) < 0)
+			continue;
+		if (S_ISLNK(sb.st_mode)) {
+			char link[256];
+			ssize_t n = readlink(host, link, sizeof(link) - 1);
+			if (n > 0) {
+				link[n] = 0;
+				if (symlinkat(link, tfd, e->d_name) < 0 && errno != EEXIST)
+					ret = verr_set(err, errno, "symlink cgroup '%s'", e->d_name);
+			}
+			continue;
+		}
+		if (!S_ISDIR(sb.st_mode) || statfs(host, &sf) < 0 ||
+		    (sf.f_type != CGROUP_SUPER_MAGIC && sf.f_type != CGROUP2_SUPER_MAGIC))
+			continue;
+		cleanup_free char *src = xasprintf("%s%s", host, r->cgroup_relpath ? r->cgroup_relpath : "");
+		if (access(src, F_OK) < 0) {
+			free(src);
+			src = xstrdup(host);
+		}
+		if (mkdirat(tfd, e->d_name, 0755) < 0 && errno != EEXIST) {
+			ret = verr_set(err, errno, "mkdir cgroup '%s'", e->d_name);
+			break;
+		}
+		cleanup_free char *dst = xasprintf("%s/%s", target, e->d_name);
+		if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			ret = verr_set(err, errno, "bind cgroup '%s'", src);
+			break;
+		}
+		ret = remount_bind(dst, (m->flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				   m->clear_flags, dst, err);
+	}
+	closedir(d);
+	close(tfd);
+	if (ret == 0 && (m->flags & MS_RDONLY) &&
+	    mount("tmpfs", target, "tmpfs", MS_REMOUNT | fl | MS_RDONLY, "mode=755") < 0)
+		ret = verr_set(err, errno, "remount '%s' read-only", m->destination);
+	return ret;
+}
+
+static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m,
+		    struct verr **err)
+{
+	bool is_file = false;
+	cleanup_free char *src = NULL;
+	if (m->bind) {
+		if (m->source[0] == '/')
+			src = xstrdup(m->source);
+		else
+			src = xasprintf("%s/%s", r->bundle, m->source);
+		struct stat sb;
+		if (stat(src, &sb) < 0)
+			return verr_set(err, errno, "bind source '%s'", src);
+		is_file = !S_ISDIR(sb.st_mode);
+	}
+	int fd = oci_open_in_root(rootfd, m->destination, true, is_file, err);
+	if (fd < 0)
+		return -1;
+	char buf[32];
+	const char *target = fdpath(fd, buf);
+	int ret = 0;
+	const char *type = m->type ? m->type : "";
+	if (m->bind) {
+		if (mount(src, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0) {
+			ret = verr_set(err, errno, "bind '%s' on '%s'", src, m->destination);
+			goto out;
+		}
+		/* A bind mount takes its flags only on a remount. Re-open the
+		 * target: the fd still names the directory under the mount. */
+		unsigned long fl = m->flags & ~MS_REMOUNT;
+		if (fl & ~(MS_REC)) {
+			close(fd);
+			fd = oci_open_in_root(rootfd, m->destination, false, false, err);
+			if (fd < 0)
+				return -1;
+			target = fdpath(fd, buf);
+			if (remount_bind(target, fl, m->clear_flags, m->destination, err) < 0) {
+				ret = -1;
+				goto out;
+			}
+		}
+	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
+		ret = mount_cgroup(r, m, target, err);
+	} else {
+		unsigned long fl = m->flags;
+		int rc = mount(m->source ? m->source : type, target, type, fl, m->data);
+		if (rc < 0 && errno == EPERM && strcmp(type, "sysfs") == 0 && r->userns) {
+			/* sysfs cannot be mounted in a user namespace that
+			 * does not own the network namespace: bind the host's
+			 * (runc does the same), read-only. */
+			rc = mount("/sys", target, NULL, MS_BIND | MS_REC, NULL);
+			if (rc == 0)
+				rc = remount_bind(target, fl | MS_RDONLY, 0, m->destination, err);
+		} else if (rc < 0 && errno == EPERM && strcmp(type, "mqueue") == 0 && r->userns) {
+			rc = mount("/dev/mqueue", target, NULL, MS_BIND | MS_REC, NULL);
+		}
+		if (rc < 0)
+			ret = verr_set(err, errno, "mount %s on '%s'", type, m->destination);
+	}
+	if (ret == 0 && m->propagation) {
+		close(fd);
+		fd = oci_open_in_root(rootfd, m->destination, false, false, err);
+		if (fd < 0)
+			return -1;
+		if (mount(NULL, fdpath(fd, buf), NULL, m->propagation, NULL) < 0)
+			ret = verr_set(err, errno, "set propagation of '%s'", m->destination);
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+static const struct {
+	const char *path;
+	unsigned major, minor;
+} default_devices[] = {
+	{ "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_device(int rootfd, const char *path, char type, unsigned major, unsigned minor,
+		       mode_t mode, uid_t uid, gid_t gid, bool bind, struct verr **err)
+{
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	/* Create the parent, then the node right inside it. */
+	cleanup_free char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *name = slash ? slash + 1 : dir;
+	if (slash)
+		*slash = 0;
+	int pfd = oci_open_in_root(rootfd, *dir ? dir : "/", true, false, err);
+	if (pfd < 0)
+		return -1;
+	char buf[32];
+	int dfd = open(fdpath(pfd, buf), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	close(pfd);
+	if (dfd < 0)
+		return verr_set(err, errno, "open the directory of '%s'", path);
+	unlinkat(dfd, name, 0);
+	int ret = 0;
+	if (!bind && type != 'p') {
+		mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+		if (mknodat(dfd, name, kind | (mode & 07777), makedev(major, minor)) < 0) {
+			if (errno != EPERM) {
+				ret = verr_set(err, errno, "mknod '%s'", path);
+				goto out;
+			}
+			bind = true;
+		} else {
+			if (fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    fchmodat(dfd, name, mode & 07777, 0) < 0)
+				ret = verr_set(err, errno, "set owner/mode of '%s'", path);
+			goto out;
+		}
+	}
+	if (type == 'p') {
+		if (mkfifoat(dfd, name, mode & 07777) < 0)
+			ret = verr_set(err, errno, "mkfifo '%s'", path);
+		goto out;
+	}
+	/* Bind the host's node of the same path (user namespaces cannot mknod). */
+	int f = openat(dfd, name, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (f < 0) {
+		ret = verr_set(err, errno, "create '%s'", path);
+		goto out;
+	}
+	close(f);
+	cleanup_free char *target = xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	if (mount(path, target, NULL, MS_BIND, NULL) < 0)
+		ret = verr_set(err, errno, "bind host device '%s'", path);
+out:
+	close(dfd);
+	return ret;
+}
+
+static bool spec_has_device(const struct oci_spec *s, const char *path)
+{
+	for (size_t i = 0; i < s->n_devices; i++)
+		if (strcmp(s->devices[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+static bool spec_has_mount(const struct oci_spec *s, const char *dest)
+{
+	for (size_t i = 0; i < s->n_mounts; i++)
+		if (strcmp(s->mounts[i].destination, dest) == 0)
+			return true;
+	return false;
+}
+
+int oci_rootfs_prepare(const struct oci_rootfs *r, struct verr **err)
+{
+	const struct oci_spec *s = r->spec;
+	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_SLAVE | MS_REC);
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		return verr_set(err, errno, "set the propagation of /");
+	if (mount(r->rootfs, r->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return verr_set(err, errno, "bind the rootfs '%s'", r->rootfs);
+	/* pivot_root refuses a shared new root; a private copy is what the
+	 * container sees anyway unless it asked for shared propagation. */
+	if (!(prop & MS_SHARED) && mount(NULL, r->rootfs, NULL, MS_PRIVATE, NULL) < 0)
+		return verr_set(err, errno, "make the rootfs private");
+	int rootfd = open(r->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return verr_set(err, errno, "open the rootfs '%s'", r->rootfs);
+	int ret = 0;
+	for (size_t i = 0; i < s->n_mounts && ret == 0; i++)
+		if (do_mount(r, rootfd, &s->mounts[i], err) < 0)
+			ret = verr_wrap(err, "mounts[%zu]", i);
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices) && ret == 0; i++) {
+		if (spec_has_device(s, default_devices[i].path) || spec_has_mount(s, default_devices[i].path))
+			continue;
+		ret = make_device(rootfd, default_devices[i].path, 'c', default_devices[i].major,
+				  default_devices[i].minor, 0666, 0, 0, r->userns, err);
+	}
+	for (size_t i = 0; i < s->n_devices && ret == 0; i++) {
+		const struct oci_device *d = &s->devices[i];
+		ret = make_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
+				  (unsigned)d->minor, d->has_mode ? d->mode : 0666, d->uid, d->gid,
+				  r->userns, err);
+		if (ret < 0)
+			verr_wrap(err, "linux.devices[%zu]", i);
+	}
+	if (ret == 0) {
+		static const char *const links[][2] = {
+			{ "/proc/self/fd", "dev/fd" },     { "/proc/self/fd/0", "dev/stdin" },
+			{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
+		};
+		int devfd = openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
+		if (devfd >= 0) {
+			for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+				symlinkat(links[i][0], devfd, links[i][1] + 4);
+			if (spec_has_mount(s, "/dev/pts")) {
+				unlinkat(devfd, "ptmx", 0);
+				if (symlinkat("pts/ptmx", devfd, "ptmx") < 0)
+					ret = verr_set(err, errno, "symlink /dev/ptmx");
+			}
+			close(devfd);
+		}
+	}
+	close(rootfd);
+	return ret;
+}
+
+int oci_rootfs_pivot(const struct oci_rootfs *r, struct verr **err)
+{
+	if (chdir(r->rootfs) < 0)
+		return verr_set(err, errno, "chdir to the rootfs");
+	if (r->no_pivot) {
+		if (mount(r->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+			return verr_set(err, errno, "move the rootfs to /");
+		if (chroot(".") < 0)
+			return verr_set(err, errno, "chroot");
+	} else {
+		/* pivot_root(".", ".") stacks the old root on the new one; it
+		 * is then detached without a directory to hold it (the way
+		 * runc does it), so nothing of the host stays reachable. */
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return verr_set(err, errno, "pivot_root");
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return verr_set(err, errno, "make the old root a slave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return verr_set(err, errno, "detach the old root");
+	}
+	if (chdir("/") < 0)
+		return verr_set(err, errno, "chdir /");
+	return 0;
+}
+
+static int mask_path(const char *path, struct verr **err)
+{
+	int fd = openat2_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : verr_set(err, errno, "mask '%s'", path);
+	struct stat sb;
+	int ret = 0;
+	char buf[32];
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (mount("tmpfs", fdpath(fd, buf), "tmpfs", MS_RDONLY, "size=0k") < 0)
+			ret = verr_set(err, errno, "mask '%s'", path);
+	} else if (mount("/dev/null", fdpath(fd, buf), NULL, MS_BIND, NULL) < 0) {
+		ret = verr_set(err, errno, "mask '%s'", path);
+	}
+	close(fd);
+	return ret;
+}
+
+static int readonly_path(const char *path, struct verr **err)
+{
+	int fd = openat2_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : verr_set(err, errno, "read-only '%s'", path);
+	char buf[32];
+	int ret = 0;
+	if (mount(fdpath(fd, buf), fdpath(fd, buf), NULL, MS_BIND | MS_REC, NULL) < 0) {
+		ret = verr_set(err, errno, "bind '%s'", path);
+	} else {
+		close(fd);
+		fd = openat2_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
+		if (fd < 0)
+			return verr_set(err, errno, "read-only '%s'", path);
+		ret = remount_bind(fdpath(fd, buf), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path,
+				   err);
+	}
+	close(fd);
+	return ret;
+}
+
+int oci_rootfs_finish(const struct oci_rootfs *r, int console_slave, struct verr **err)
+{
+	const struct oci_spec *s = r->spec;
+	if (console_slave >= 0) {
+		int fd = oci_open_in_root(AT_FDCWD, "/dev/console", true, true, err);
+		if (fd < 0)
+			return -1;
+		char a[32], b[32];
+		int rc = mount(fdpath(console_slave, a), fdpath(fd, b), NULL, MS_BIND, NULL);
+		int e = errno;
+		close(fd);
+		if (rc < 0)
+			return verr_set(err, e, "bind the console on /dev/console");
+	}
+	for (char **p = s->masked_paths; p && *p; p++)
+		if (mask_path(*p, err) < 0)
+			return -1;
+	for (char **p = s->readonly_paths; p && *p; p++)
+		if (readonly_path(*p, err) < 0)
+			return -1;
+	if (s->root_readonly && remount_bind("/", MS_RDONLY, 0, "/", err) < 0)
+		return -1;
+	return 0;
+}
