@@ -1,0 +1,785 @@
+/* The interpreter: fetch through the TLB, expansion of compressed
+ * instructions (unprivileged spec ch. "C" Standard Extension, RVC opcode
+ * map) into their 32-bit equivalents, and one switch over the RV64G base
+ * opcodes. Loads and stores take an inline fast path through the software
+ * TLB and fall back to mmu.c. */
+#include "base/util.h"
+#include "vm/cpu/hart.h"
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE int64_t sext(uint64_t v, unsigned bits)
+{
+	return (int64_t)(v << (64 - bits)) >> (64 - bits);
+}
+
+/* --- memory fast paths --- */
+
+/* The tag compare also checks alignment: a misaligned address keeps low bits
+ * that no tag has, and goes to the slow path. */
+static ALWAYS_INLINE int mem_load(struct hart *h, uint64_t a, unsigned size, uint64_t *v)
+{
+	const struct tlb_entry *e = &h->tlb[h->dpriv][(a >> 12) & (TLB_SIZE - 1)];
+	if (LIKELY(e->tag_r == (a & (~0xfffull | (size - 1))))) {
+		const void *p = (const void *)(e->addend + (uintptr_t)a);
+		switch (size) {
+		case 1: *v = *(const uint8_t *)p; break;
+		case 2: *v = *(const uint16_t *)p; break;
+		case 4: *v = *(const uint32_t *)p; break;
+		default: *v = *(const uint64_t *)p; break;
+		}
+		return 0;
+	}
+	return mmu_load_slow(h, a, size, v);
+}
+
+static ALWAYS_INLINE int mem_store(struct hart *h, uint64_t a, unsigned size, uint64_t v)
+{
+	const struct tlb_entry *e = &h->tlb[h->dpriv][(a >> 12) & (TLB_SIZE - 1)];
+	if (LIKELY(e->tag_w == (a & (~0xfffull | (size - 1))))) {
+		void *p = (void *)(e->addend + (uintptr_t)a);
+		switch (size) {
+		case 1: *(uint8_t *)p = (uint8_t)v; break;
+		case 2: *(uint16_t *)p = (uint16_t)v; break;
+		case 4: *(uint32_t *)p = (uint32_t)v; break;
+		default: *(uint64_t *)p = v; break;
+		}
+		return 0;
+	}
+	return mmu_store_slow(h, a, size, v);
+}
+
+static ALWAYS_INLINE int fetch(struct hart *h, uint32_t *insn)
+{
+	uint64_t pc = h->pc;
+	const struct tlb_entry *e = &h->tlb[h->priv][(pc >> 12) & (TLB_SIZE - 1)];
+	if (LIKELY(e->tag_x == (pc & ~0xfffull))) {
+		const uint16_t *p = (const uint16_t *)(e->addend + (uintptr_t)pc);
+		uint32_t lo = p[0];
+		if ((lo & 3) != 3) {
+			*insn = lo;
+			return 0;
+		}
+		if ((pc & 0xfff) != 0xffe) {
+			*insn = lo | ((uint32_t)p[1] << 16);
+			return 0;
+		}
+	}
+	return mmu_fetch_slow(h, insn);
+}
+
+/* --- RVC expansion --- */
+
+static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd, unsigned op)
+{
+	return (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+}
+
+static uint32_t enc_i(int32_t imm, unsigned rs1, unsigned f3, unsigned rd, unsigned op)
+{
+	return ((uint32_t)(imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+}
+
+static uint32_t enc_s(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3, unsigned op)
+{
+	uint32_t u = (uint32_t)imm;
+	return (((u >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((u & 31) << 7) | op;
+}
+
+static uint32_t enc_b(int32_t imm, unsigned rs2, unsigned rs1, unsigned f3)
+{
+	uint32_t u = (uint32_t)imm;
+	return (((u >> 12) & 1) << 31) | (((u >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) |
+	       (f3 << 12) | (((u >> 1) & 0xf) << 8) | (((u >> 11) & 1) << 7) | 0x63;
+}
+
+static uint32_t enc_j(int32_t imm, unsigned rd)
+{
+	uint32_t u = (uint32_t)imm;
+	return (((u >> 20) & 1) << 31) | (((u >> 1) & 0x3ff) << 21) | (((u >> 11) & 1) << 20) |
+	       (((u >> 12) & 0xff) << 12) | (rd << 7) | 0x6f;
+}
+
+#define CB(c, hi, lo) (((c) >> (lo)) & ((1u << ((hi) - (lo) + 1)) - 1))
+
+/* Returns the 32-bit instruction equivalent to compressed c, or 0 if c is
+ * illegal or reserved. */
+static uint32_t rvc_expand(uint32_t c)
+{
+	unsigned f3 = c >> 13;
+	unsigned rd = CB(c, 11, 7), rs2 = CB(c, 6, 2);
+	unsigned rdp = CB(c, 4, 2) + 8, rs1p = CB(c, 9, 7) + 8;
+	int32_t imm6 = (int32_t)sext((CB(c, 12, 12) << 5) | CB(c, 6, 2), 6);
+	switch (c & 3) {
+	case 0:
+		switch (f3) {
+		case 0: { /* C.ADDI4SPN */
+			uint32_t imm = (CB(c, 12, 11) << 4) | (CB(c, 10, 7) << 6) | (CB(c, 6, 6) << 2) |
+				       (CB(c, 5, 5) << 3);
+			if (!imm)
+				return 0;
+			return enc_i((int32_t)imm, 2, 0, rdp, 0x13);
+		}
+		case 1: /* C.FLD */
+		case 3: { /* C.LD */
+			uint32_t imm = (CB(c, 12, 10) << 3) | (CB(c, 6, 5) << 6);
+			return enc_i((int32_t)imm, rs1p, 3, rdp, f3 == 1 ? 0x07 : 0x03);
+		}
+		case 2: { /* C.LW */
+			uint32_t imm = (CB(c, 12, 10) << 3) | (CB(c, 6, 6) << 2) | (CB(c, 5, 5) << 6);
+			return enc_i((int32_t)imm, rs1p, 2, rdp, 0x03);
+		}
+		case 5: /* C.FSD */
+		case 7: { /* C.SD */
+			uint32_t imm = (CB(c, 12, 10) << 3) | (CB(c, 6, 5) << 6);
+			return enc_s((int32_t)imm, rdp, rs1p, 3, f3 == 5 ? 0x27 : 0x23);
+		}
+		case 6: { /* C.SW */
+			uint32_t imm = (CB(c, 12, 10) << 3) | (CB(c, 6, 6) << 2) | (CB(c, 5, 5) << 6);
+			return enc_s((int32_t)imm, rdp, rs1p, 2, 0x23);
+		}
+		default:
+			return 0;
+		}
+	case 1:
+		switch (f3) {
+		case 0: /* C.ADDI (C.NOP) */
+			return enc_i(imm6, rd, 0, rd, 0x13);
+		case 1: /* C.ADDIW */
+			if (!rd)
+				return 0;
+			return enc_i(imm6, rd, 0, rd, 0x1b);
+		case 2: /* C.LI */
+			return enc_i(imm6, 0, 0, rd, 0x13);
+		case 3:
+			if (rd == 2) { /* C.ADDI16SP */
+				uint32_t u = (CB(c, 12, 12) << 9) | (CB(c, 6, 6) << 4) | (CB(c, 5, 5) << 6) |
+					     (CB(c, 4, 3) << 7) | (CB(c, 2, 2) << 5);
+				if (!u)
+					return 0;
+				return enc_i((int32_t)sext(u, 10), 2, 0, 2, 0x13);
+			} else { /* C.LUI */
+				if (!imm6)
+					return 0;
+				return ((uint32_t)imm6 << 12) | (rd << 7) | 0x37;
+			}
+		case 4: {
+			unsigned f2 = CB(c, 11, 10);
+			unsigned shamt = (CB(c, 12, 12) << 5) | CB(c, 6, 2);
+			switch (f2) {
+			case 0: /* C.SRLI */
+				return enc_i((int32_t)shamt, rs1p, 5, rs1p, 0x13);
+			case 1: /* C.SRAI */
+				return enc_i((int32_t)(shamt | 0x400), rs1p, 5, rs1p, 0x13);
+			case 2: /* C.ANDI */
+				return enc_i(imm6, rs1p, 7, rs1p, 0x13);
+			default: {
+				unsigned op2 = CB(c, 6, 5);
+				if (!CB(c, 12, 12)) {
+					static const unsigned f3s[] = { 0, 4, 6, 7 };
+					return enc_r(op2 == 0 ? 0x20 : 0, rdp, rs1p, f3s[op2], rs1p, 0x33);
+				}
+				if (op2 == 0) /* C.SUBW */
+					return enc_r(0x20, rdp, rs1p, 0, rs1p, 0x3b);
+				if (op2 == 1) /* C.ADDW */
+					return enc_r(0, rdp, rs1p, 0, rs1p, 0x3b);
+				return 0;
+			}
+			}
+		}
+		case 5: { /* C.J */
+			uint32_t u = (CB(c, 12, 12) << 11) | (CB(c, 11, 11) << 4) | (CB(c, 10, 9) << 8) |
+				     (CB(c, 8, 8) << 10) | (CB(c, 7, 7) << 6) | (CB(c, 6, 6) << 7) |
+				     (CB(c, 5, 3) << 1) | (CB(c, 2, 2) << 5);
+			return enc_j((int32_t)sext(u, 12), 0);
+		}
+		default: { /* C.BEQZ, C.BNEZ */
+			uint32_t u = (CB(c, 12, 12) << 8) | (CB(c, 11, 10) << 3) | (CB(c, 6, 5) << 6) |
+				     (CB(c, 4, 3) << 1) | (CB(c, 2, 2) << 5);
+			return enc_b((int32_t)sext(u, 9), 0, rs1p, f3 == 6 ? 0 : 1);
+		}
+		}
+	case 2:
+		switch (f3) {
+		case 0: { /* C.SLLI */
+			unsigned shamt = (CB(c, 12, 12) << 5) | CB(c, 6, 2);
+			return enc_i((int32_t)shamt, rd, 1, rd, 0x13);
+		}
+		case 1: /* C.FLDSP */
+		case 3: { /* C.LDSP */
+			uint32_t imm = (CB(c, 12, 12) << 5) | (CB(c, 6, 5) << 3) | (CB(c, 4, 2) << 6);
+			if (f3 == 3 && !rd)
+				return 0;
+			return enc_i((int32_t)imm, 2, 3, rd, f3 == 1 ? 0x07 : 0x03);
+		}
+		case 2: { /* C.LWSP */
+			uint32_t imm = (CB(c, 12, 12) << 5) | (CB(c, 6, 4) << 2) | (CB(c, 3, 2) << 6);
+			if (!rd)
+				return 0;
+			return enc_i((int32_t)imm, 2, 2, rd, 0x03);
+		}
+		case 4:
+			if (!CB(c, 12, 12)) {
+				if (!rs2) { /* C.JR */
+					if (!rd)
+						return 0;
+					return enc_i(0, rd, 0, 0, 0x67);
+				}
+				return enc_r(0, rs2, 0, 0, rd, 0x33); /* C.MV */
+			}
+			if (!rs2) {
+				if (!rd)
+					return 0x00100073; /* C.EBREAK */
+				return enc_i(0, rd, 0, 1, 0x67); /* C.JALR */
+			}
+			return enc_r(0, rs2, rd, 0, rd, 0x33); /* C.ADD */
+		case 5: /* C.FSDSP */
+		case 7: { /* C.SDSP */
+			uint32_t imm = (CB(c, 12, 10) << 3) | (CB(c, 9, 7) << 6);
+			return enc_s((int32_t)imm, rs2, 2, 3, f3 == 5 ? 0x27 : 0x23);
+		}
+		default: { /* C.SWSP */
+			uint32_t imm = (CB(c, 12, 9) << 2) | (CB(c, 8, 7) << 6);
+			return enc_s((int32_t)imm, rs2, 2, 2, 0x23);
+		}
+		}
+	default:
+		return 0;
+	}
+}
+
+/* --- system instructions --- */
+
+static int exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
+{
+	unsigned f3 = (insn >> 12) & 7, rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31;
+	uint64_t *x = h->x;
+	if (f3 == 0) {
+		if (rd != 0)
+			return hart_illegal(h);
+		if ((insn >> 25) == 0x09) { /* SFENCE.VMA */
+			if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TVM)))
+				return hart_illegal(h);
+			if (rs1)
+				mmu_flush_page(h, x[rs1]);
+			else
+				mmu_flush_paged(h);
+			return 0;
+		}
+		switch (insn) {
+		case 0x00000073: /* ECALL */
+			if (h->priv == PRIV_S && h->sh->sbi_builtin) {
+				h->sh->ops->sbi_call(h->sh->opaque, h);
+				h->x[0] = 0;
+				h->brk = true; /* HSM, timer and IPI calls change our state */
+				return 0;
+			}
+			return hart_exception(h, EXC_ECALL_U + h->priv, 0);
+		case 0x00100073: /* EBREAK */
+			return hart_exception(h, EXC_BREAKPOINT, h->pc);
+		case 0x10200073: { /* SRET */
+			if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TSR)))
+				return hart_illegal(h);
+			uint64_t s = h->mstatus;
+			h->priv = (s & MSTATUS_SPP) ? PRIV_S : PRIV_U;
+			s = (s & ~MSTATUS_SIE) | ((s & MSTATUS_SPIE) ? MSTATUS_SIE : 0);
+			s |= MSTATUS_SPIE;
+			s &= ~(MSTATUS_SPP | MSTATUS_MPRV);
+			h->mstatus = s;
+			*npc = h->sepc;
+			h->lr_valid = false;
+			hart_update_dpriv(h);
+			h->brk = true;
+			return 0;
+		}
+		case 0x30200073: { /* MRET */
+			if (h->priv != PRIV_M)
+				return hart_illegal(h);
+			uint64_t s = h->mstatus;
+			unsigned mpp = (s & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
+			h->priv = mpp;
+			s = (s & ~MSTATUS_MIE) | ((s & MSTATUS_MPIE) ? MSTATUS_MIE : 0);
+			s |= MSTATUS_MPIE;
+			s &= ~MSTATUS_MPP;
+			if (mpp != PRIV_M)
+				s &= ~MSTATUS_MPRV;
+			h->mstatus = s;
+			*npc = h->mepc;
+			h->lr_valid = false;
+			hart_update_dpriv(h);
+			h->brk = true;
+			return 0;
+		}
+		case 0x10500073: /* WFI */
+			if (h->priv == PRIV_U || (h->priv == PRIV_S && (h->mstatus & MSTATUS_TW)))
+				return hart_illegal(h);
+			h->wfi = true;
+			h->brk = true;
+			return 0;
+		default:
+			return hart_illegal(h);
+		}
+	}
+	if (f3 == 4)
+		return hart_illegal(h);
+	unsigned csr = insn >> 20;
+	uint64_t src = (f3 & 4) ? rs1 : x[rs1];
+	uint64_t old = 0;
+	unsigned op = f3 & 3;
+	if (op == 1) { /* CSRRW(I): no read when rd = x0 */
+		if (rd && csr_read(h, csr, &old))
+			return hart_illegal(h);
+		if (csr_write(h, csr, src))
+			return hart_illegal(h);
+	} else {
+		if (csr_read(h, csr, &old))
+			return hart_illegal(h);
+		if (rs1) { /* CSRRS/C with x0 or uimm 0 do not write */
+			uint64_t nv = op == 2 ? (old | src) : (old & ~src);
+			if (csr_write(h, csr, nv))
+				return hart_illegal(h);
+		}
+	}
+	x[rd] = old;
+	return 0;
+}
+
+/* --- atomics --- */
+
+#define AMO_CASE(T, ST, fop)                                                     \
+	do {                                                                     \
+		T *p = (T *)hp;                                                  \
+		T v = (T)x[rs2];                                                 \
+		res = (uint64_t)(int64_t)(ST)__atomic_##fop(p, v, __ATOMIC_SEQ_CST); \
+	} while (0)
+
+#define AMO_CAS(T, ST, cond)                                                           \
+	do {                                                                           \
+		T *p = (T *)hp;                                                        \
+		T v = (T)x[rs2];                                                       \
+		T o = __atomic_load_n(p, __ATOMIC_RELAXED);                           \
+		T n;                                                                   \
+		do {                                                                   \
+			n = (cond) ? v : o;                                            \
+		} while (!__atomic_compare_exchange_n(p, &o, n, false, __ATOMIC_SEQ_CST, \
+						      __ATOMIC_RELAXED));              \
+		res = (uint64_t)(int64_t)(ST)o;                                        \
+	} while (0)
+
+static int exec_amo(struct hart *h, uint32_t insn)
+{
+	unsigned f3 = (insn >> 12) & 7, rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31,
+		 rs2 = (insn >> 20) & 31, f5 = insn >> 27;
+	uint64_t *x = h->x;
+	if (f3 != 2 && f3 != 3)
+		return hart_illegal(h);
+	unsigned size = f3 == 2 ? 4 : 8;
+	uint64_t addr = x[rs1];
+	uint64_t res;
+	if (f5 == 0x02) { /* LR */
+		if (rs2)
+			return hart_illegal(h);
+		void *hp = mmu_atomic_hva(h, addr, size, true);
+		if (!hp)
+			return -1;
+		if (size == 4)
+			res = (uint64_t)(int64_t)(int32_t)__atomic_load_n((uint32_t *)hp, __ATOMIC_SEQ_CST);
+		else
+			res = __atomic_load_n((uint64_t *)hp, __ATOMIC_SEQ_CST);
+		h->lr_valid = true;
+		h->lr_addr = addr;
+		h->lr_size = (uint8_t)size;
+		h->lr_val = res;
+		x[rd] = res;
+		return 0;
+	}
+	void *hp = mmu_atomic_hva(h, addr, size, false);
+	if (!hp)
+		return -1;
+	if (f5 == 0x03) { /* SC: succeeds if the reserved word still holds the
+			   * value LR saw (compare-and-swap) */
+		bool ok = false;
+		if (h->lr_valid && h->lr_addr == addr && h->lr_size == size) {
+			if (size == 4) {
+				uint32_t exp = (uint32_t)h->lr_val;
+				ok = __atomic_compare_exchange_n((uint32_t *)hp, &exp, (uint32_t)x[rs2], false,
+								 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+			} else {
+				uint64_t exp = h->lr_val;
+				ok = __atomic_compare_exchange_n((uint64_t *)hp, &exp, x[rs2], false,
+								 __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+			}
+		}
+		h->lr_valid = false;
+		x[rd] = ok ? 0 : 1;
+		return 0;
+	}
+	if (size == 4) {
+		switch (f5) {
+		case 0x01: AMO_CASE(uint32_t, int32_t, exchange_n); break;
+		case 0x00: AMO_CASE(uint32_t, int32_t, fetch_add); break;
+		case 0x04: AMO_CASE(uint32_t, int32_t, fetch_xor); break;
+		case 0x0c: AMO_CASE(uint32_t, int32_t, fetch_and); break;
+		case 0x08: AMO_CASE(uint32_t, int32_t, fetch_or); break;
+		case 0x10: AMO_CAS(uint32_t, int32_t, (int32_t)v < (int32_t)o); break;
+		case 0x14: AMO_CAS(uint32_t, int32_t, (int32_t)v > (int32_t)o); break;
+		case 0x18: AMO_CAS(uint32_t, int32_t, v < o); break;
+		case 0x1c: AMO_CAS(uint32_t, int32_t, v > o); break;
+		default: return hart_illegal(h);
+		}
+	} else {
+		switch (f5) {
+		case 0x01: AMO_CASE(uint64_t, int64_t, exchange_n); break;
+		case 0x00: AMO_CASE(uint64_t, int64_t, fetch_add); break;
+		case 0x04: AMO_CASE(uint64_t, int64_t, fetch_xor); break;
+		case 0x0c: AMO_CASE(uint64_t, int64_t, fetch_and); break;
+		case 0x08: AMO_CASE(uint64_t, int64_t, fetch_or); break;
+		case 0x10: AMO_CAS(uint64_t, int64_t, (int64_t)v < (int64_t)o); break;
+		case 0x14: AMO_CAS(uint64_t, int64_t, (int64_t)v > (int64_t)o); break;
+		case 0x18: AMO_CAS(uint64_t, int64_t, v < o); break;
+		case 0x1c: AMO_CAS(uint64_t, int64_t, v > o); break;
+		default: return hart_illegal(h);
+		}
+	}
+	x[rd] = res;
+	return 0;
+}
+
+/* --- M extension helpers (unprivileged spec, "M" ch., division table) --- */
+
+static ALWAYS_INLINE uint64_t div64(int64_t a, int64_t b)
+{
+	if (b == 0)
+		return ~0ull;
+	if (a == INT64_MIN && b == -1)
+		return (uint64_t)a;
+	return (uint64_t)(a / b);
+}
+
+static ALWAYS_INLINE uint64_t rem64(int64_t a, int64_t b)
+{
+	if (b == 0)
+		return (uint64_t)a;
+	if (a == INT64_MIN && b == -1)
+		return 0;
+	return (uint64_t)(a % b);
+}
+
+static ALWAYS_INLINE int32_t div32(int32_t a, int32_t b)
+{
+	if (b == 0)
+		return -1;
+	if (a == INT32_MIN && b == -1)
+		return a;
+	return a / b;
+}
+
+static ALWAYS_INLINE int32_t rem32(int32_t a, int32_t b)
+{
+	if (b == 0)
+		return a;
+	if (a == INT32_MIN && b == -1)
+		return 0;
+	return a % b;
+}
+
+static bool fs_off(const struct hart *h)
+{
+	return (h->mstatus & MSTATUS_FS) == 0;
+}
+
+/* --- the interpreter --- */
+
+static ALWAYS_INLINE void step(struct hart *h)
+{
+	uint32_t insn;
+	if (fetch(h, &insn))
+		return;
+	uint64_t *x = h->x;
+	uint64_t pc = h->pc, npc;
+	h->insn_bits = insn;
+	if ((insn & 3) != 3) {
+		insn = rvc_expand(insn);
+		if (!insn) {
+			hart_illegal(h);
+			return;
+		}
+		npc = pc + 2;
+	} else {
+		npc = pc + 4;
+	}
+	unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
+	unsigned f3 = (insn >> 12) & 7, f7 = insn >> 25;
+	int64_t imm_i = (int64_t)(int32_t)insn >> 20;
+	switch (insn & 0x7f) {
+	case 0x37: /* LUI */
+		x[rd] = (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
+		break;
+	case 0x17: /* AUIPC */
+		x[rd] = pc + (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
+		break;
+	case 0x6f: { /* JAL */
+		int64_t imm = sext(((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) |
+					   (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1),
+				   21);
+		x[rd] = npc;
+		npc = pc + (uint64_t)imm;
+		break;
+	}
+	case 0x67: { /* JALR */
+		if (f3)
+			goto illegal;
+		uint64_t t = (x[rs1] + (uint64_t)imm_i) & ~1ull;
+		x[rd] = npc;
+		npc = t;
+		break;
+	}
+	case 0x63: { /* BRANCH */
+		int64_t imm = sext(((insn >> 31) << 12) | (((insn >> 7) & 1) << 11) |
+					   (((insn >> 25) & 0x3f) << 5) | (((insn >> 8) & 0xf) << 1),
+				   13);
+		uint64_t a = x[rs1], b = x[rs2];
+		bool take;
+		switch (f3) {
+		case 0: take = a == b; break;
+		case 1: take = a != b; break;
+		case 4: take = (int64_t)a < (int64_t)b; break;
+		case 5: take = (int64_t)a >= (int64_t)b; break;
+		case 6: take = a < b; break;
+		case 7: take = a >= b; break;
+		default: goto illegal;
+		}
+		if (take)
+			npc = pc + (uint64_t)imm;
+		break;
+	}
+	case 0x03: { /* LOAD */
+		uint64_t a = x[rs1] + (uint64_t)imm_i, v;
+		switch (f3) {
+		case 0:
+			if (mem_load(h, a, 1, &v))
+				return;
+			v = (uint64_t)(int64_t)(int8_t)v;
+			break;
+		case 1:
+			if (mem_load(h, a, 2, &v))
+				return;
+			v = (uint64_t)(int64_t)(int16_t)v;
+			break;
+		case 2:
+			if (mem_load(h, a, 4, &v))
+				return;
+			v = (uint64_t)(int64_t)(int32_t)v;
+			break;
+		case 3:
+			if (mem_load(h, a, 8, &v))
+				return;
+			break;
+		case 4:
+			if (mem_load(h, a, 1, &v))
+				return;
+			break;
+		case 5:
+			if (mem_load(h, a, 2, &v))
+				return;
+			break;
+		case 6:
+			if (mem_load(h, a, 4, &v))
+				return;
+			break;
+		default:
+			goto illegal;
+		}
+		x[rd] = v;
+		break;
+	}
+	case 0x23: { /* STORE */
+		int64_t imm = ((int64_t)(int32_t)insn >> 25) * 32 + ((insn >> 7) & 31);
+		uint64_t a = x[rs1] + (uint64_t)imm;
+		if (f3 > 3)
+			goto illegal;
+		if (mem_store(h, a, 1u << f3, x[rs2]))
+			return;
+		break;
+	}
+	case 0x13: { /* OP-IMM */
+		uint64_t a = x[rs1];
+		unsigned sh = (insn >> 20) & 63;
+		switch (f3) {
+		case 0: x[rd] = a + (uint64_t)imm_i; break;
+		case 2: x[rd] = (int64_t)a < imm_i; break;
+		case 3: x[rd] = a < (uint64_t)imm_i; break;
+		case 4: x[rd] = a ^ (uint64_t)imm_i; break;
+		case 6: x[rd] = a | (uint64_t)imm_i; break;
+		case 7: x[rd] = a & (uint64_t)imm_i; break;
+		case 1:
+			if ((insn >> 26) != 0)
+				goto illegal;
+			x[rd] = a << sh;
+			break;
+		default:
+			if ((insn >> 26) == 0)
+				x[rd] = a >> sh;
+			else if ((insn >> 26) == 0x10)
+				x[rd] = (uint64_t)((int64_t)a >> sh);
+			else
+				goto illegal;
+			break;
+		}
+		break;
+	}
+	case 0x1b: { /* OP-IMM-32 */
+		uint32_t a = (uint32_t)x[rs1];
+		unsigned sh = (insn >> 20) & 31;
+		switch (f3) {
+		case 0: x[rd] = (uint64_t)(int64_t)(int32_t)(a + (uint32_t)imm_i); break;
+		case 1:
+			if (f7)
+				goto illegal;
+			x[rd] = (uint64_t)(int64_t)(int32_t)(a << sh);
+			break;
+		case 5:
+			if (f7 == 0)
+				x[rd] = (uint64_t)(int64_t)(int32_t)(a >> sh);
+			else if (f7 == 0x20)
+				x[rd] = (uint64_t)(int64_t)((int32_t)a >> sh);
+			else
+				goto illegal;
+			break;
+		default:
+			goto illegal;
+		}
+		break;
+	}
+	case 0x33: { /* OP */
+		uint64_t a = x[rs1], b = x[rs2];
+		if (f7 == 0) {
+			switch (f3) {
+			case 0: x[rd] = a + b; break;
+			case 1: x[rd] = a << (b & 63); break;
+			case 2: x[rd] = (int64_t)a < (int64_t)b; break;
+			case 3: x[rd] = a < b; break;
+			case 4: x[rd] = a ^ b; break;
+			case 5: x[rd] = a >> (b & 63); break;
+			case 6: x[rd] = a | b; break;
+			default: x[rd] = a & b; break;
+			}
+		} else if (f7 == 0x20) {
+			if (f3 == 0)
+				x[rd] = a - b;
+			else if (f3 == 5)
+				x[rd] = (uint64_t)((int64_t)a >> (b & 63));
+			else
+				goto illegal;
+		} else if (f7 == 1) {
+			switch (f3) {
+			case 0: x[rd] = a * b; break;
+			case 1: x[rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)(int64_t)b) >> 64); break;
+			case 2: x[rd] = (uint64_t)(((__int128)(int64_t)a * (__int128)b) >> 64); break;
+			case 3: x[rd] = (uint64_t)(((unsigned __int128)a * b) >> 64); break;
+			case 4: x[rd] = div64((int64_t)a, (int64_t)b); break;
+			case 5: x[rd] = b ? a / b : ~0ull; break;
+			case 6: x[rd] = rem64((int64_t)a, (int64_t)b); break;
+			default: x[rd] = b ? a % b : a; break;
+			}
+		} else {
+			goto illegal;
+		}
+		break;
+	}
+	case 0x3b: { /* OP-32 */
+		uint32_t a = (uint32_t)x[rs1], b = (uint32_t)x[rs2];
+		int32_t r;
+		if (f7 == 0) {
+			switch (f3) {
+			case 0: r = (int32_t)(a + b); break;
+			case 1: r = (int32_t)(a << (b & 31)); break;
+			case 5: r = (int32_t)(a >> (b & 31)); break;
+			default: goto illegal;
+			}
+		} else if (f7 == 0x20) {
+			if (f3 == 0)
+				r = (int32_t)(a - b);
+			else if (f3 == 5)
+				r = (int32_t)a >> (b & 31);
+			else
+				goto illegal;
+		} else if (f7 == 1) {
+			switch (f3) {
+			case 0: r = (int32_t)(a * b); break;
+			case 4: r = div32((int32_t)a, (int32_t)b); break;
+			case 5: r = (int32_t)(b ? a / b : ~0u); break;
+			case 6: r = rem32((int32_t)a, (int32_t)b); break;
+			case 7: r = (int32_t)(b ? a % b : a); break;
+			default: goto illegal;
+			}
+		} else {
+			goto illegal;
+		}
+		x[rd] = (uint64_t)(int64_t)r;
+		break;
+	}
+	case 0x0f: /* MISC-MEM */
+		if (f3 == 0)
+			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* FENCE (FENCE.TSO, PAUSE) */
+		else if (f3 != 1) /* FENCE.I: nothing is cached from guest code */
+			goto illegal;
+		break;
+	case 0x73: /* SYSTEM */
+		if (exec_system(h, insn, &npc))
+			return;
+		break;
+	case 0x2f: /* AMO */
+		if (exec_amo(h, insn))
+			return;
+		break;
+	case 0x07: { /* LOAD-FP */
+		uint64_t a = x[rs1] + (uint64_t)imm_i, v;
+		if (fs_off(h) || (f3 != 2 && f3 != 3))
+			goto illegal;
+		if (f3 == 2) {
+			if (mem_load(h, a, 4, &v))
+				return;
+			v |= 0xffffffff00000000ull; /* NaN boxing */
+		} else if (mem_load(h, a, 8, &v)) {
+			return;
+		}
+		h->fp.f[rd] = v;
+		hart_fs_dirty(h);
+		break;
+	}
+	case 0x27: { /* STORE-FP */
+		int64_t imm = ((int64_t)(int32_t)insn >> 25) * 32 + ((insn >> 7) & 31);
+		uint64_t a = x[rs1] + (uint64_t)imm;
+		if (fs_off(h) || (f3 != 2 && f3 != 3))
+			goto illegal;
+		if (mem_store(h, a, f3 == 2 ? 4 : 8, h->fp.f[rs2]))
+			return;
+		break;
+	}
+	case 0x43:
+	case 0x47:
+	case 0x4b:
+	case 0x4f:
+	case 0x53:
+		if (fs_off(h) || fpu_exec(&h->fp, x, insn))
+			goto illegal;
+		hart_fs_dirty(h);
+		break;
+	default:
+		goto illegal;
+	}
+	x[0] = 0;
+	h->pc = npc;
+	h->instret++;
+	return;
+illegal:
+	x[0] = 0;
+	hart_illegal(h);
+}
+
+void hart_exec_slice(struct hart *h, unsigned n)
+{
+	for (unsigned i = 0; i < n && !h->brk; i++)
+		step(h);
+}

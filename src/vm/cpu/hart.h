@@ -1,0 +1,186 @@
+/* Private definition of the hart and the helpers shared by the files of
+ * src/vm/cpu (interpreter, CSRs, MMU, traps). Only src/vm/cpu and the board's
+ * SBI code (which reads h->x[]) include it; everything else uses cpu.h. */
+#ifndef VESSEL_VM_CPU_HART_H
+#define VESSEL_VM_CPU_HART_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "vm/cpu/cpu.h"
+#include "vm/cpu/fpu.h"
+
+/* Exception causes (privileged spec, table "mcause values"). */
+enum {
+	EXC_INSN_MISALIGNED = 0,
+	EXC_INSN_ACCESS = 1,
+	EXC_ILLEGAL_INSN = 2,
+	EXC_BREAKPOINT = 3,
+	EXC_LOAD_MISALIGNED = 4,
+	EXC_LOAD_ACCESS = 5,
+	EXC_STORE_MISALIGNED = 6,
+	EXC_STORE_ACCESS = 7,
+	EXC_ECALL_U = 8,
+	EXC_ECALL_S = 9,
+	EXC_ECALL_M = 11,
+	EXC_INSN_PAGE_FAULT = 12,
+	EXC_LOAD_PAGE_FAULT = 13,
+	EXC_STORE_PAGE_FAULT = 15,
+};
+
+/* Interrupt causes. */
+enum { IRQ_S_SOFT = 1, IRQ_M_SOFT = 3, IRQ_S_TIMER = 5, IRQ_M_TIMER = 7, IRQ_S_EXT = 9, IRQ_M_EXT = 11 };
+
+/* mstatus fields */
+#define MSTATUS_SIE (1ull << 1)
+#define MSTATUS_MIE (1ull << 3)
+#define MSTATUS_SPIE (1ull << 5)
+#define MSTATUS_MPIE (1ull << 7)
+#define MSTATUS_SPP (1ull << 8)
+#define MSTATUS_MPP_SHIFT 11
+#define MSTATUS_MPP (3ull << 11)
+#define MSTATUS_FS_SHIFT 13
+#define MSTATUS_FS (3ull << 13)
+#define MSTATUS_XS (3ull << 15)
+#define MSTATUS_MPRV (1ull << 17)
+#define MSTATUS_SUM (1ull << 18)
+#define MSTATUS_MXR (1ull << 19)
+#define MSTATUS_TVM (1ull << 20)
+#define MSTATUS_TW (1ull << 21)
+#define MSTATUS_TSR (1ull << 22)
+#define MSTATUS_UXL (3ull << 32)
+#define MSTATUS_SXL (3ull << 34)
+#define MSTATUS_SD (1ull << 63)
+
+#define MENVCFG_STCE (1ull << 63)
+
+/* Access types for translation. */
+enum { ACC_R = 0, ACC_W = 1, ACC_X = 2 };
+
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_INVALID (~0ull)
+
+/* One direct-mapped software TLB entry: a guest-virtual 4 KiB page that maps
+ * to RAM. A tag equals the page's gva when that access type is allowed for the
+ * privilege level owning the TLB set (SUM/MXR/A/D were checked at fill time;
+ * changing them flushes). hva = gva + addend. */
+struct tlb_entry {
+	uint64_t tag_r;
+	uint64_t tag_w;
+	uint64_t tag_x;
+	uintptr_t addend;
+};
+
+struct hart {
+	uint64_t x[32];
+	uint64_t pc;
+	struct fpu_state fp;
+	unsigned priv;  /* PRIV_U/S/M */
+	unsigned dpriv; /* effective privilege of loads/stores (MPRV) */
+	bool brk;       /* leave the current execution slice */
+	bool wfi;       /* sleeping in WFI */
+	bool dead;      /* unrecoverable: wait for sh->stop */
+
+	struct cpu_shared *sh;
+	unsigned hartid;
+	uint8_t *ram_hva;
+	uint64_t ram_base_gpa;
+	uint64_t ram_size;
+
+	/* CSRs */
+	uint64_t mstatus;
+	uint64_t medeleg, mideleg, mie;
+	_Atomic uint64_t mip;
+	uint64_t mtvec, stvec, mscratch, sscratch, mepc, sepc;
+	uint64_t mcause, scause, mtval, stval, satp;
+	uint64_t mcounteren, scounteren, mcountinhibit, menvcfg, senvcfg;
+	uint64_t stimecmp;
+	uint64_t cycle_offset; /* mcycle = instret + cycle_offset */
+	uint64_t instret;
+	uint8_t pmpcfg[64];
+	uint64_t pmpaddr[64];
+	_Atomic uint64_t mtimecmp;
+
+	/* LR/SC reservation */
+	bool lr_valid;
+	uint8_t lr_size;
+	uint64_t lr_addr;
+	uint64_t lr_val;
+
+	/* the instruction being executed (for illegal-instruction tval) */
+	uint32_t insn_bits;
+
+	/* cross-thread requests */
+	atomic_int hsm_state;
+	atomic_bool flush_req;
+	atomic_bool kicked;
+	uint64_t start_pc, start_opaque;
+	bool tlb_super; /* some TLB entry comes from a superpage */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+
+	struct tlb_entry tlb[4][TLB_SIZE]; /* indexed by privilege (0 U, 1 S, 3 M) */
+};
+
+/* --- traps (hart.c) --- */
+
+/* Takes an exception at h->pc: updates the trap CSRs, privilege and pc.
+ * Always returns -1 so faulting paths can `return hart_exception(...)`. */
+int hart_exception(struct hart *h, uint64_t cause, uint64_t tval);
+/* Illegal instruction with tval = the current instruction's bits. */
+int hart_illegal(struct hart *h);
+/* Recomputes dpriv after a change of priv or mstatus.MPRV/MPP. */
+void hart_update_dpriv(struct hart *h);
+/* Recomputes the timer-driven mip bits (MTIP, STIP) from mtime. */
+void hart_update_timers(struct hart *h, uint64_t now);
+/* Executes up to n instructions or until h->brk (exec.c). */
+void hart_exec_slice(struct hart *h, unsigned n);
+
+/* --- CSRs (csr.c) --- */
+
+/* Reads/writes a CSR with the privilege checks of the privileged spec
+ * ("CSR address mapping conventions"). Return 0, or -1 when the access is
+ * illegal (no trap is taken; the caller raises it). */
+int csr_read(struct hart *h, unsigned csr, uint64_t *val);
+int csr_write(struct hart *h, unsigned csr, uint64_t val);
+/* sstatus/mstatus SD bit refresh after FS changes. */
+static inline void hart_fs_dirty(struct hart *h)
+{
+	h->mstatus |= MSTATUS_FS | MSTATUS_SD;
+}
+
+/* --- MMU (mmu.c) --- */
+
+/* Drops every TLB entry of this hart. */
+void mmu_flush_all(struct hart *h);
+/* Drops the entries of translated (S and U) accesses: after satp, SUM, MXR
+ * changes and SFENCE.VMA without an address. */
+void mmu_flush_paged(struct hart *h);
+/* SFENCE.VMA with an address: drops that page (or everything if superpage
+ * entries may cover it). */
+void mmu_flush_page(struct hart *h, uint64_t gva);
+/* Slow paths: translate, fill the TLB, emulate misaligned accesses and MMIO.
+ * They take the trap on a fault and return -1; 0 on success. */
+int mmu_load_slow(struct hart *h, uint64_t gva, unsigned size, uint64_t *val);
+int mmu_store_slow(struct hart *h, uint64_t gva, unsigned size, uint64_t val);
+/* Fetches the instruction at h->pc (16 or 32 bits) into *insn. */
+int mmu_fetch_slow(struct hart *h, uint32_t *insn);
+/* Host pointer of a naturally aligned RAM location for an LR (is_lr, load
+ * permission) or SC/AMO (store permission). Returns NULL after taking the
+ * trap (misaligned, page fault, access fault for MMIO). */
+void *mmu_atomic_hva(struct hart *h, uint64_t gva, unsigned size, bool is_lr);
+/* Guest-physical translation without side effects other than A/D updates;
+ * returns 0 or the exception cause. Exposed for tests. */
+int mmu_translate(struct hart *h, uint64_t gva, int acc, unsigned priv, uint64_t *gpa);
+
+static inline bool hart_gpa_in_ram(const struct hart *h, uint64_t gpa, uint64_t len)
+{
+	return gpa >= h->ram_base_gpa && gpa - h->ram_base_gpa < h->ram_size &&
+	       h->ram_size - (gpa - h->ram_base_gpa) >= len;
+}
+
+#endif
