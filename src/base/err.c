@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 static char *vformat(const char *fmt, va_list ap)
 {
 	char *s = NULL;

@@ -917,7 +917,8 @@ int qcow2_open_fd(const char *path, int fd, bool readonly, unsigned depth, struc
 	}
 	char backing_name[1024] = "";
 	if (r == 0 && backing_off) {
-		if (backing_len == 0 || backing_len >= sizeof(backing_name) || backing_off > cs - backing_len) {
+		if (backing_len == 0 || backing_len >= sizeof(backing_name) || backing_len > cs ||
+		    backing_off > cs - backing_len) {
 			free(c0);
 			return verr_set(err, 0, "'%s': backing file name is invalid", path);
 		}
