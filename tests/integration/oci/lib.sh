@@ -72,6 +72,9 @@ gone() {
 	[ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# jqf [JQ-OPTIONS] FILTER FILE: succeeds when FILTER is true of FILE.
+jqf() { jq -e "$@" >/dev/null 2>&1; }
+
 # jq_ok JSON-TEXT FILTER: succeeds when FILTER is true of the JSON text.
 jq_ok() { printf '%s' "$1" | jq -e "$2" >/dev/null 2>&1; }
 
