@@ -1,0 +1,482 @@
+/* oci/cgroup on the real cgroupfs of the host (CI runs this as root on a
+ * hybrid host). Every cgroup lives under /vessel-test-<pid> and is removed
+ * at the end; the tests are skipped when cgroupfs is not writable. */
+#include <dirent.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/err.h"
+#include "base/util.h"
+#include "oci/cgroup.h"
+
+static char test_root[64]; /* "/vessel-test-<pid>" */
+
+static bool cgroupfs_writable(void)
+{
+	if (geteuid() != 0)
+		return false;
+	char p[128];
+	snprintf(p, sizeof(p), "/sys/fs/cgroup/pids%s-probe", test_root);
+	if (mkdir(p, 0755) == 0) {
+		rmdir(p);
+		return true;
+	}
+	snprintf(p, sizeof(p), "/sys/fs/cgroup%s-probe", test_root);
+	if (mkdir(p, 0755) == 0) {
+		rmdir(p);
+		return true;
+	}
+	return false;
+}
+
+/* Removes dir and every sub-directory, deepest first. */
+static void rm_cgroup_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", dir, de->d_name);
+		rm_cgroup_tree(sub);
+		free(sub);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+/* Removes rel (e.g. test_root) from every hierarchy. */
+static void cleanup_everywhere(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "/sys/fs/cgroup%s", rel);
+	rm_cgroup_tree(p);
+	DIR *d = opendir("/sys/fs/cgroup");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s", de->d_name, rel);
+		rm_cgroup_tree(p);
+	}
+	closedir(d);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	snprintf(test_root, sizeof(test_root), "/vessel-test-%d", (int)getpid());
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	cleanup_everywhere(test_root);
+	cleanup_everywhere("/vessel.slice/vessel-test.slice");
+	cleanup_everywhere("/vessel.slice");
+	return 0;
+}
+
+#define SKIP_IF_NO_CGROUPFS()                                          \
+	do {                                                           \
+		if (!cgroupfs_writable()) {                            \
+			print_message("cgroupfs not writable, skipped\n"); \
+			skip();                                        \
+		}                                                      \
+	} while (0)
+
+static json_t *js(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	if (!j)
+		fail_msg("bad test JSON: %s: %s", e.text, text);
+	return j;
+}
+
+/* Directory of controller ctrl for rel ("" when the host lacks it). */
+static char *ctrl_dir(enum oci_cgroup_mode mode, const char *ctrl, const char *rel)
+{
+	if (mode == OCI_CGROUP_V2)
+		return xasprintf("/sys/fs/cgroup%s", rel);
+	char *p = xasprintf("/sys/fs/cgroup/%s", ctrl);
+	struct stat st;
+	if (stat(p, &st) < 0) {
+		free(p);
+		return xstrdup("");
+	}
+	free(p);
+	return xasprintf("/sys/fs/cgroup/%s%s", ctrl, rel);
+}
+
+static char *read_cg(enum oci_cgroup_mode mode, const char *ctrl, const char *rel, const char *file)
+{
+	char *dir = ctrl_dir(mode, ctrl, rel);
+	char *p = xasprintf("%s/%s", dir, file);
+	char *buf = NULL;
+	size_t len;
+	if (read_file(p, 1 << 20, &buf, &len) < 0)
+		fail_msg("cannot read %s", p);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	free(dir);
+	free(p);
+	return buf;
+}
+
+static void assert_cg(enum oci_cgroup_mode mode, const char *ctrl, const char *rel, const char *file,
+		      const char *want)
+{
+	char *got = read_cg(mode, ctrl, rel, file);
+	if (strcmp(got, want))
+		fail_msg("%s %s: got '%s', want '%s'", ctrl, file, got, want);
+	free(got);
+}
+
+static pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+static bool dir_exists(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_detect(void **state)
+{
+	(void)state;
+	enum oci_cgroup_mode mode;
+	struct verr *err = NULL;
+	assert_int_equal(oci_cgroup_detect(&mode, &err), 0);
+	struct statfs st;
+	assert_int_equal(statfs("/sys/fs/cgroup", &st), 0);
+	if (st.f_type == 0x63677270)
+		assert_int_equal(mode, OCI_CGROUP_V2);
+	else if (dir_exists("/sys/fs/cgroup/unified"))
+		assert_int_equal(mode, OCI_CGROUP_HYBRID);
+	else
+		assert_int_equal(mode, OCI_CGROUP_V1);
+}
+
+static void test_lifecycle(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_CGROUPFS();
+	enum oci_cgroup_mode mode;
+	assert_int_equal(oci_cgroup_detect(&mode, NULL), 0);
+	bool v2 = mode == OCI_CGROUP_V2;
+	char *rel = xasprintf("%s/life", test_root);
+	json_t *res = js("{\"memory\":{\"limit\":67108864,\"reservation\":33554432},"
+			 "\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000,\"cpus\":\"0\"},"
+			 "\"pids\":{\"limit\":20}}");
+	pid_t child = spawn_sleeper();
+	struct oci_cgroup *cg = NULL;
+	struct verr *err = NULL;
+	if (oci_cgroup_create("life", rel, false, res, child, &cg, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	json_decref(res);
+	assert_string_equal(oci_cgroup_relpath(cg), rel);
+
+	/* resources read back */
+	assert_cg(mode, "pids", rel, "pids.max", "20");
+	if (v2) {
+		assert_cg(mode, "memory", rel, "memory.max", "67108864");
+		assert_cg(mode, "memory", rel, "memory.low", "33554432");
+		assert_cg(mode, "cpu", rel, "cpu.weight", "20"); /* 1 + (510 * 9999) / 262142 */
+		assert_cg(mode, "cpu", rel, "cpu.max", "50000 100000");
+	} else {
+		assert_cg(mode, "memory", rel, "memory.limit_in_bytes", "67108864");
+		assert_cg(mode, "memory", rel, "memory.soft_limit_in_bytes", "33554432");
+		assert_cg(mode, "cpu", rel, "cpu.shares", "512");
+		assert_cg(mode, "cpu", rel, "cpu.cfs_quota_us", "50000");
+		assert_cg(mode, "cpu", rel, "cpu.cfs_period_us", "100000");
+	}
+	assert_cg(mode, "cpuset", rel, "cpuset.cpus", "0");
+
+	/* the child is in, in every hierarchy */
+	pid_t *pids = NULL;
+	size_t n = 0;
+	assert_int_equal(oci_cgroup_pids(cg, &pids, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], child);
+	free(pids);
+	char *procp = xasprintf("/proc/%d/cgroup", (int)child);
+	char *text = NULL;
+	size_t len;
+	assert_int_equal(read_file(procp, 65536, &text, &len), 0);
+	assert_non_null(strstr(text, v2 ? "0::" : "pids:"));
+	assert_non_null(strstr(text, rel));
+	free(text);
+	free(procp);
+
+	/* update changes only what is given */
+	res = js("{\"pids\":{\"limit\":0},\"memory\":{\"limit\":134217728}}");
+	if (oci_cgroup_update(cg, res, &err) < 0)
+		fail_msg("update: %s", err->msg);
+	json_decref(res);
+	assert_cg(mode, "pids", rel, "pids.max", "max");
+	assert_cg(mode, "memory", rel, v2 ? "memory.max" : "memory.limit_in_bytes", "134217728");
+	assert_cg(mode, "cpu", rel, v2 ? "cpu.max" : "cpu.cfs_quota_us", v2 ? "50000 100000" : "50000");
+
+	/* freeze / thaw */
+	bool frozen = true;
+	assert_int_equal(oci_cgroup_is_frozen(cg, &frozen, &err), 0);
+	assert_false(frozen);
+	if (oci_cgroup_freeze(cg, true, &err) < 0)
+		fail_msg("freeze: %s", err->msg);
+	assert_int_equal(oci_cgroup_is_frozen(cg, &frozen, &err), 0);
+	assert_true(frozen);
+	if (oci_cgroup_freeze(cg, false, &err) < 0)
+		fail_msg("thaw: %s", err->msg);
+	assert_int_equal(oci_cgroup_is_frozen(cg, &frozen, &err), 0);
+	assert_false(frozen);
+
+	/* a second process joins (exec) and a child cgroup is listed too */
+	pid_t second = spawn_sleeper();
+	if (oci_cgroup_enter(cg, second, &err) < 0)
+		fail_msg("enter: %s", err->msg);
+	assert_int_equal(oci_cgroup_pids(cg, &pids, &n, &err), 0);
+	assert_int_equal(n, 2);
+	free(pids);
+
+	/* SIGTERM reaches both; then kill with SIGKILL leaves the cgroup empty */
+	assert_int_equal(oci_cgroup_kill(cg, SIGTERM, &err), 0);
+	int st;
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	assert_int_equal(waitpid(second, &st, 0), second);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+
+	child = spawn_sleeper();
+	assert_int_equal(oci_cgroup_enter(cg, child, &err), 0);
+	if (oci_cgroup_kill(cg, SIGKILL, &err) < 0)
+		fail_msg("kill: %s", err->msg);
+	assert_int_equal(waitpid(child, &st, 0), child);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(oci_cgroup_pids(cg, &pids, &n, &err), 0);
+	assert_int_equal(n, 0);
+	free(pids);
+
+	/* state round trip */
+	json_t *j = oci_cgroup_to_json(cg);
+	struct oci_cgroup *cg2 = NULL;
+	assert_int_equal(oci_cgroup_from_json(j, &cg2, &err), 0);
+	json_t *j2 = oci_cgroup_to_json(cg2);
+	assert_true(json_equal(j, j2));
+	json_decref(j);
+	json_decref(j2);
+	if (mode == OCI_CGROUP_V1)
+		assert_null(oci_cgroup_unified_path(cg2));
+	else
+		assert_non_null(oci_cgroup_unified_path(cg2));
+
+	/* destroy (through the reloaded object) removes every directory */
+	if (oci_cgroup_destroy(cg2, &err) < 0)
+		fail_msg("destroy: %s", err->msg);
+	char *d = ctrl_dir(mode, "pids", rel);
+	assert_false(dir_exists(d));
+	free(d);
+	d = ctrl_dir(mode, "memory", rel);
+	assert_false(dir_exists(d));
+	free(d);
+	oci_cgroup_free(cg2);
+	oci_cgroup_free(cg);
+	free(rel);
+}
+
+static void test_v1_extras(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_CGROUPFS();
+	enum oci_cgroup_mode mode;
+	assert_int_equal(oci_cgroup_detect(&mode, NULL), 0);
+	if (mode == OCI_CGROUP_V2)
+		skip();
+	char *rel = xasprintf("%s/extras", test_root);
+	char *mem = ctrl_dir(mode, "memory", "");
+	bool memsw = false;
+	char *p = xasprintf("%s/memory.memsw.limit_in_bytes", mem);
+	memsw = access(p, F_OK) == 0;
+	free(p);
+	free(mem);
+	json_t *res = js("{\"memory\":{\"limit\":67108864,\"swap\":134217728,\"swappiness\":10,"
+			 "\"disableOOMKiller\":true},"
+			 "\"cpu\":{\"realtimePeriod\":1000000},"
+			 "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+			 "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rw\"}]}");
+	struct oci_cgroup *cg = NULL;
+	struct verr *err = NULL;
+	if (oci_cgroup_create("extras", rel, false, res, 0, &cg, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	json_decref(res);
+	assert_cg(mode, "memory", rel, "memory.limit_in_bytes", "67108864");
+	if (memsw)
+		assert_cg(mode, "memory", rel, "memory.memsw.limit_in_bytes", "134217728");
+	assert_cg(mode, "memory", rel, "memory.swappiness", "10");
+	char *oom = read_cg(mode, "memory", rel, "memory.oom_control");
+	assert_non_null(strstr(oom, "oom_kill_disable 1"));
+	free(oom);
+	assert_cg(mode, "cpu", rel, "cpu.rt_period_us", "1000000");
+	char *list = read_cg(mode, "devices", rel, "devices.list");
+	assert_non_null(strstr(list, "c 10:229 rw"));
+	assert_non_null(strstr(list, "c 1:3 rwm")); /* a default device */
+	assert_null(strstr(list, "a *:* rwm"));
+	free(list);
+
+	/* raising both limits needs memsw first: the driver orders the writes */
+	res = js("{\"memory\":{\"limit\":268435456,\"swap\":536870912}}");
+	if (oci_cgroup_update(cg, res, &err) < 0)
+		fail_msg("update: %s", err->msg);
+	json_decref(res);
+	assert_cg(mode, "memory", rel, "memory.limit_in_bytes", "268435456");
+	if (memsw)
+		assert_cg(mode, "memory", rel, "memory.memsw.limit_in_bytes", "536870912");
+	/* and lowering them needs the limit first */
+	res = js("{\"memory\":{\"limit\":33554432,\"swap\":67108864}}");
+	if (oci_cgroup_update(cg, res, &err) < 0)
+		fail_msg("update: %s", err->msg);
+	json_decref(res);
+	assert_cg(mode, "memory", rel, "memory.limit_in_bytes", "33554432");
+
+	/* unified keys go to the v2 directory on a hybrid host */
+	if (mode == OCI_CGROUP_HYBRID) {
+		res = js("{\"unified\":{\"cgroup.max.descendants\":\"5\"}}");
+		if (oci_cgroup_update(cg, res, &err) < 0)
+			fail_msg("update unified: %s", err->msg);
+		json_decref(res);
+		char *u = xasprintf("/sys/fs/cgroup/unified%s/cgroup.max.descendants", rel);
+		char *buf = NULL;
+		size_t len;
+		assert_int_equal(read_file(u, 64, &buf, &len), 0);
+		assert_string_equal(buf, "5\n");
+		free(buf);
+		free(u);
+	}
+	assert_int_equal(oci_cgroup_destroy(cg, &err), 0);
+	oci_cgroup_free(cg);
+	free(rel);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_CGROUPFS();
+	enum oci_cgroup_mode mode;
+	assert_int_equal(oci_cgroup_detect(&mode, NULL), 0);
+	struct oci_cgroup *cg = NULL;
+	struct verr *err = NULL;
+
+	assert_int_equal(oci_cgroup_create("x", "/a/../../etc", false, NULL, 0, &cg, &err), -1);
+	assert_null(cg);
+	assert_non_null(strstr(err->msg, "'..'"));
+	verr_clear(&err);
+	assert_int_equal(oci_cgroup_create("x", "//./", false, NULL, 0, &cg, &err), -1);
+	assert_non_null(strstr(err->msg, "root cgroup"));
+	verr_clear(&err);
+
+	/* a value the kernel refuses: the error names the file and the value,
+	 * and the half-made cgroup is removed */
+	char *rel = xasprintf("%s/bad", test_root);
+	json_t *res = js("{\"cpu\":{\"cpus\":\"4095\"}}");
+	assert_int_equal(oci_cgroup_create("bad", rel, false, res, 0, &cg, &err), -1);
+	json_decref(res);
+	assert_non_null(strstr(err->msg, "cpuset.cpus"));
+	assert_non_null(strstr(err->msg, "'4095'"));
+	verr_clear(&err);
+	char *d = ctrl_dir(mode, "cpuset", rel);
+	assert_false(dir_exists(d));
+	free(d);
+
+	/* type errors and unknown unified files */
+	res = js("{\"pids\":{\"limit\":\"many\"}}");
+	assert_int_equal(oci_cgroup_create("bad", rel, false, res, 0, &cg, &err), -1);
+	json_decref(res);
+	assert_non_null(strstr(err->msg, "pids"));
+	verr_clear(&err);
+	if (mode != OCI_CGROUP_V1) {
+		res = js("{\"unified\":{\"no.such.file\":\"1\"}}");
+		assert_int_equal(oci_cgroup_create("bad", rel, false, res, 0, &cg, &err), -1);
+		json_decref(res);
+		assert_non_null(strstr(err->msg, "no.such.file"));
+		verr_clear(&err);
+		res = js("{\"unified\":{\"../cgroup.procs\":\"1\"}}");
+		assert_int_equal(oci_cgroup_create("bad", rel, false, res, 0, &cg, &err), -1);
+		json_decref(res);
+		verr_clear(&err);
+	}
+	res = js("{\"devices\":[{\"allow\":true,\"type\":\"z\",\"access\":\"rwm\"}]}");
+	assert_int_equal(oci_cgroup_create("bad", rel, false, res, 0, &cg, &err), -1);
+	json_decref(res);
+	if (mode != OCI_CGROUP_V2)
+		assert_non_null(strstr(err->msg, "type 'z'"));
+	verr_clear(&err);
+	free(rel);
+}
+
+static void test_paths(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_CGROUPFS();
+	struct oci_cgroup *cg = NULL;
+	struct verr *err = NULL;
+	/* systemd form, mapped to cgroupfs */
+	if (oci_cgroup_create("sd", "vessel-test.slice:pfx:ctr", true, NULL, 0, &cg, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	assert_string_equal(oci_cgroup_relpath(cg), "/vessel.slice/vessel-test.slice/pfx-ctr.scope");
+	assert_int_equal(oci_cgroup_destroy(cg, &err), 0);
+	oci_cgroup_free(cg);
+	assert_int_equal(oci_cgroup_create("sd", "a--b.slice:pfx:ctr", true, NULL, 0, &cg, &err), -1);
+	verr_clear(&err);
+	assert_int_equal(oci_cgroup_create("sd", "nocolon", true, NULL, 0, &cg, &err), -1);
+	verr_clear(&err);
+	/* relative and untidy paths are normalised under the root */
+	char *raw = xasprintf("%s//./rel/", test_root + 1);
+	char *want = xasprintf("%s/rel", test_root);
+	if (oci_cgroup_create("rel", raw, false, NULL, 0, &cg, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	assert_string_equal(oci_cgroup_relpath(cg), want);
+	assert_int_equal(oci_cgroup_destroy(cg, &err), 0);
+	oci_cgroup_free(cg);
+	free(raw);
+	free(want);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_v1_extras),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_paths),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
