@@ -85,6 +85,22 @@ size_t uart16550_rx_push(struct uart16550 *u, const uint8_t *buf, size_t len)
 	return n;
 }
 
+size_t uart16550_rx_take(struct uart16550 *u, uint8_t *buf, size_t len)
+{
+	size_t n = 0;
+	while (n < len && u->s.rx_count) {
+		buf[n++] = u->s.rx_fifo[u->s.rx_head];
+		u->s.rx_head = (uint8_t)((u->s.rx_head + 1) % UART_FIFO_LEN);
+		u->s.rx_count--;
+	}
+	if (n) {
+		uart_update(u);
+		if (u->rx_space)
+			u->rx_space(u->backend_opaque);
+	}
+	return n;
+}
+
 void uart16550_init(struct uart16550 *u)
 {
 	memset(u, 0, sizeof(*u));

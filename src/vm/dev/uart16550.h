@@ -46,6 +46,10 @@ void uart16550_init(struct uart16550 *u);
  * (less than len when the FIFO is full). Board lock held. */
 size_t uart16550_rx_push(struct uart16550 *u, const uint8_t *buf, size_t len);
 
+/* Takes up to len received bytes out of the RX FIFO (the SBI console read
+ * path shares the UART's input). Returns the count. Board lock held. */
+size_t uart16550_rx_take(struct uart16550 *u, uint8_t *buf, size_t len);
+
 /* Bytes the RX FIFO can take now. */
 size_t uart16550_rx_room(const struct uart16550 *u);
 

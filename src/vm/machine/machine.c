@@ -1,0 +1,538 @@
+#include "vm/machine/machine.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "vm/backend/chardev.h"
+#include "vm/cpu/cpu.h"
+#include "vm/dev/aclint.h"
+#include "vm/dev/goldfish_rtc.h"
+#include "vm/dev/plic.h"
+#include "vm/dev/syscon.h"
+#include "vm/dev/uart16550.h"
+#include "vm/machine/fdt.h"
+#include "vm/machine/loader.h"
+#include "vm/machine/sbi.h"
+
+/* fw_dynamic_info (OpenSBI include/sbi/fw_dynamic.h), version 2. */
+#define FW_DYNAMIC_INFO_MAGIC 0x4942534full
+#define FW_DYNAMIC_INFO_VERSION 2
+#define FW_DYNAMIC_INFO_NEXT_MODE_S 1
+struct fw_dynamic_info {
+	uint64_t magic, version, next_addr, next_mode, options, boot_hart;
+};
+
+enum machine_req { REQ_NONE, REQ_RESET, REQ_EXIT, REQ_FATAL };
+
+struct machine {
+	struct machine_config cfg;
+	struct cpu_shared sh;
+	struct hart *harts[VM_MAX_CPUS];
+	pthread_t threads[VM_MAX_CPUS];
+
+	pthread_mutex_t lock; /* the board lock: devices and requests */
+	pthread_cond_t cond;  /* requests for the run loop */
+	pthread_cond_t rx_cond; /* the UART has room for input */
+	enum machine_req req;
+	int exit_status;
+	char fatal_msg[160];
+
+	struct aclint aclint;
+	struct plic plic;
+	struct uart16550 uart;
+	struct goldfish_rtc rtc;
+	struct syscon syscon;
+	struct dev_region regions[5];
+	unsigned nr_regions;
+
+	struct chardev *console;
+	struct sbi_env sbi;
+	struct log_ratelimit mmio_rl;
+
+	void *dtb;
+	size_t dtb_len;
+	uint64_t dtb_gpa;
+};
+
+/* ---- requests from guests and the user ---- */
+
+static void machine_request_locked(struct machine *m, enum machine_req req, int status)
+{
+	/* The first exit wins; a reset never overrides an exit. */
+	if (m->req == REQ_EXIT || m->req == REQ_FATAL)
+		return;
+	m->req = req;
+	m->exit_status = status;
+	pthread_cond_broadcast(&m->cond);
+	pthread_cond_broadcast(&m->rx_cond);
+}
+
+void machine_request_quit(struct machine *m, int status)
+{
+	pthread_mutex_lock(&m->lock);
+	machine_request_locked(m, REQ_EXIT, status);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void syscon_request(void *opaque, enum syscon_action action, uint32_t code)
+{
+	struct machine *m = opaque;
+	switch (action) {
+	case SYSCON_POWEROFF:
+		machine_request_locked(m, REQ_EXIT, 0);
+		break;
+	case SYSCON_RESET:
+		machine_request_locked(m, REQ_RESET, 0);
+		break;
+	case SYSCON_FAIL:
+		/* As QEMU's sifive_test, the status is the guest's code; a code
+		 * that would read as success (0 mod 256) becomes 1. */
+		machine_request_locked(m, REQ_EXIT, (code & 0xff) ? (int)(code & 0xff) : 1);
+		break;
+	}
+}
+
+/* ---- CPU platform callbacks ---- */
+
+static struct dev_region *machine_find(struct machine *m, uint64_t gpa, unsigned size)
+{
+	for (unsigned i = 0; i < m->nr_regions; i++) {
+		struct dev_region *r = &m->regions[i];
+		if (gpa >= r->base_gpa && gpa - r->base_gpa < r->size && size <= r->size - (gpa - r->base_gpa))
+			return r;
+	}
+	return NULL;
+}
+
+static int machine_mmio_read(void *opaque, struct hart *h, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	struct machine *m = opaque;
+	struct dev_region *r = machine_find(m, gpa, size);
+	if (!r) {
+		log_ratelimited(&m->mmio_rl, LOG_WARN, "hart %u: read of unmapped address 0x%llx",
+				hart_get_id(h), (unsigned long long)gpa);
+		return -1;
+	}
+	pthread_mutex_lock(&m->lock);
+	int ret = r->ops->read(r->dev, gpa - r->base_gpa, size, val);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static int machine_mmio_write(void *opaque, struct hart *h, uint64_t gpa, unsigned size, uint64_t val)
+{
+	struct machine *m = opaque;
+	struct dev_region *r = machine_find(m, gpa, size);
+	if (!r) {
+		log_ratelimited(&m->mmio_rl, LOG_WARN, "hart %u: write of unmapped address 0x%llx",
+				hart_get_id(h), (unsigned long long)gpa);
+		return -1;
+	}
+	pthread_mutex_lock(&m->lock);
+	int ret = r->ops->write(r->dev, gpa - r->base_gpa, size, val);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+static void machine_sbi_call(void *opaque, struct hart *h)
+{
+	struct machine *m = opaque;
+	sbi_handle_call(&m->sbi, h);
+}
+
+static void machine_fatal(void *opaque, struct hart *h, const char *why)
+{
+	struct machine *m = opaque;
+	pthread_mutex_lock(&m->lock);
+	if (m->req != REQ_EXIT && m->req != REQ_FATAL)
+		snprintf(m->fatal_msg, sizeof(m->fatal_msg), "hart %u at pc 0x%llx: %s", hart_get_id(h),
+			 (unsigned long long)hart_get_pc(h), why);
+	machine_request_locked(m, REQ_FATAL, 1);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static const struct cpu_platform_ops machine_cpu_ops = {
+	.mmio_read = machine_mmio_read,
+	.mmio_write = machine_mmio_write,
+	.sbi_call = machine_sbi_call,
+	.fatal = machine_fatal,
+};
+
+/* ---- console ---- */
+
+static void console_tx(void *opaque, uint8_t c)
+{
+	struct machine *m = opaque;
+	if (m->console)
+		chardev_write(m->console, &c, 1);
+}
+
+static void console_rx_space(void *opaque)
+{
+	struct machine *m = opaque;
+	pthread_cond_broadcast(&m->rx_cond);
+}
+
+/* Reader thread: waits for room in the UART FIFO (flow control); input
+ * that arrives while the machine stops is dropped. */
+static void console_input(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+	pthread_mutex_lock(&m->lock);
+	while (len && m->req != REQ_EXIT && m->req != REQ_FATAL) {
+		size_t n = uart16550_rx_push(&m->uart, buf, len);
+		buf += n;
+		len -= n;
+		if (len) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&m->rx_cond, &m->lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void console_quit(void *opaque)
+{
+	machine_request_quit(opaque, 0);
+}
+
+static void sbi_console_write(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+	if (m->console)
+		chardev_write(m->console, buf, len);
+}
+
+static size_t sbi_console_read(void *opaque, uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+	pthread_mutex_lock(&m->lock);
+	size_t n = uart16550_rx_take(&m->uart, buf, len);
+	pthread_mutex_unlock(&m->lock);
+	return n;
+}
+
+static void sbi_system_reset(void *opaque, uint32_t type, uint32_t reason)
+{
+	struct machine *m = opaque;
+	pthread_mutex_lock(&m->lock);
+	if (type == SBI_RESET_SHUTDOWN)
+		machine_request_locked(m, REQ_EXIT, reason == 0 ? 0 : 1);
+	else
+		machine_request_locked(m, REQ_RESET, 0);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- interrupt wiring ---- */
+
+static void plic_to_hart(void *opaque, unsigned ctx, bool level)
+{
+	struct machine *m = opaque;
+	hart_set_irq(m->harts[ctx / 2], (ctx & 1) ? MIP_SEIP : MIP_MEIP, level);
+}
+
+/* ---- boot ---- */
+
+static uint64_t align_down(uint64_t v, uint64_t a)
+{
+	return v & ~(a - 1);
+}
+
+/* Loads the images, writes the device tree and resets devices and harts.
+ * Called with no hart running. */
+static int machine_boot(struct machine *m, struct verr **err)
+{
+	const struct machine_config *cfg = &m->cfg;
+	struct vm_ram ram = { m->sh.ram_hva, m->sh.ram_base_gpa, m->sh.ram_size };
+	uint64_t ram_end = ram.base_gpa + ram.size;
+
+	/* The device tree goes at the top of RAM (below 3 GiB, as QEMU does
+	 * for the firmware's sake), 2 MiB aligned, followed by the
+	 * fw_dynamic_info block. Its size does not depend on the initrd
+	 * addresses, so build it once to learn the size. */
+	struct vm_fdt_info fi = {
+		.ram_base_gpa = ram.base_gpa,
+		.ram_size = ram.size,
+		.nr_harts = cfg->nr_cpus,
+		.bootargs = cfg->cmdline,
+		.initrd_start_gpa = cfg->initrd ? 1 : 0,
+		.initrd_end_gpa = cfg->initrd ? 2 : 0,
+	};
+	free(m->dtb);
+	m->dtb = NULL;
+	if (vm_fdt_build(&fi, &m->dtb, &m->dtb_len, err) < 0)
+		return -1;
+	uint64_t fdt_top = ram_end < 0xc0000000ull ? ram_end : 0xc0000000ull;
+	uint64_t need = ((m->dtb_len + 7) & ~7ull) + sizeof(struct fw_dynamic_info);
+	if (need > fdt_top - ram.base_gpa)
+		return verr_set(err, 0, "device tree does not fit in RAM");
+	m->dtb_gpa = align_down(fdt_top - need, 2ull << 20);
+	uint64_t info_gpa = m->dtb_gpa + ((m->dtb_len + 7) & ~7ull);
+
+	struct vm_image fw = { 0 }, kernel = { 0 }, initrd = { 0 };
+	uint64_t next_min = ram.base_gpa;
+	if (cfg->bios) {
+		if (vm_load_image(&ram, cfg->bios, ram.base_gpa, ram.base_gpa, m->dtb_gpa, &fw, err) < 0)
+			return verr_wrap(err, "--bios");
+		next_min = fw.end_gpa;
+	}
+	if (cfg->kernel) {
+		if (vm_load_image(&ram, cfg->kernel, VM_KERNEL_GPA, next_min, m->dtb_gpa, &kernel, err) < 0)
+			return verr_wrap(err, "--kernel");
+		next_min = kernel.end_gpa;
+		log_info("kernel (%s) at 0x%llx-0x%llx, entry 0x%llx", kernel.kind,
+			 (unsigned long long)kernel.start_gpa, (unsigned long long)kernel.end_gpa,
+			 (unsigned long long)kernel.entry_gpa);
+	}
+	if (cfg->initrd) {
+		if (vm_load_blob_high(&ram, cfg->initrd, next_min, m->dtb_gpa, 4096, &initrd, err) < 0)
+			return verr_wrap(err, "--initrd");
+		fi.initrd_start_gpa = initrd.start_gpa;
+		fi.initrd_end_gpa = initrd.end_gpa;
+		free(m->dtb);
+		m->dtb = NULL;
+		if (vm_fdt_build(&fi, &m->dtb, &m->dtb_len, err) < 0)
+			return -1;
+	}
+	memcpy(ram.hva + (m->dtb_gpa - ram.base_gpa), m->dtb, m->dtb_len);
+
+	if (cfg->bios) {
+		struct fw_dynamic_info info = {
+			.magic = FW_DYNAMIC_INFO_MAGIC,
+			.version = FW_DYNAMIC_INFO_VERSION,
+			.next_addr = cfg->kernel ? kernel.entry_gpa : VM_KERNEL_GPA,
+			.next_mode = FW_DYNAMIC_INFO_NEXT_MODE_S,
+			.options = 0,
+			.boot_hart = 0,
+		};
+		memcpy(ram.hva + (info_gpa - ram.base_gpa), &info, sizeof(info));
+	}
+
+	/* Fresh harts: all STOPPED, then started as firmware expects. */
+	for (unsigned i = 0; i < cfg->nr_cpus; i++) {
+		hart_destroy(m->harts[i]);
+		m->harts[i] = hart_create(&m->sh, i);
+	}
+	pthread_mutex_lock(&m->lock);
+	for (unsigned i = 0; i < m->nr_regions; i++)
+		m->regions[i].ops->reset(m->regions[i].dev);
+	m->req = REQ_NONE;
+	pthread_mutex_unlock(&m->lock);
+	if (cfg->bios) {
+		/* QEMU's reset vector: every hart enters the firmware in M-mode
+		 * with a0 = hartid, a1 = dtb, a2 = fw_dynamic_info. */
+		for (unsigned i = 0; i < cfg->nr_cpus; i++) {
+			hart_reset(m->harts[i], fw.entry_gpa, m->dtb_gpa);
+			hart_set_reg(m->harts[i], 12, info_gpa);
+		}
+	} else {
+		hart_enter_supervisor(m->harts[0], kernel.entry_gpa, m->dtb_gpa);
+	}
+	return 0;
+}
+
+struct machine *machine_create(const struct machine_config *cfg, struct verr **err)
+{
+	if (cfg->nr_cpus < 1 || cfg->nr_cpus > VM_MAX_CPUS) {
+		verr_set(err, 0, "%u cpus: must be 1 to %u", cfg->nr_cpus, VM_MAX_CPUS);
+		return NULL;
+	}
+	if (cfg->ram_size < VM_MIN_RAM || cfg->ram_size > VM_MAX_RAM || (cfg->ram_size & 4095)) {
+		verr_set(err, 0, "memory size %llu: must be 16M to 16G, a multiple of 4 KiB",
+			 (unsigned long long)cfg->ram_size);
+		return NULL;
+	}
+	if (!cfg->kernel && !cfg->bios) {
+		verr_set(err, 0, "no --kernel (or --bios) to boot");
+		return NULL;
+	}
+	struct machine *m = xcalloc(1, sizeof(*m));
+	m->cfg = *cfg;
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	pthread_cond_init(&m->rx_cond, NULL);
+
+	/* Lazily backed RAM: host pages exist only once the guest touches them. */
+	void *ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ram == MAP_FAILED) {
+		verr_set(err, errno, "map %llu bytes of guest RAM", (unsigned long long)cfg->ram_size);
+		machine_destroy(m);
+		return NULL;
+	}
+	m->sh.ram_hva = ram;
+	m->sh.ram_base_gpa = VM_RAM_BASE_GPA;
+	m->sh.ram_size = cfg->ram_size;
+	m->sh.time_base_ns = (int64_t)now_ns();
+	m->sh.sbi_builtin = cfg->bios == NULL;
+	m->sh.ops = &machine_cpu_ops;
+	m->sh.opaque = m;
+	m->sh.harts = m->harts;
+	m->sh.nr_harts = cfg->nr_cpus;
+	atomic_store(&m->sh.stop, false);
+	for (unsigned i = 0; i < cfg->nr_cpus; i++)
+		m->harts[i] = hart_create(&m->sh, i);
+
+	aclint_init(&m->aclint, &m->sh);
+	plic_init(&m->plic, 2 * cfg->nr_cpus);
+	for (unsigned c = 0; c < 2 * cfg->nr_cpus; c++)
+		m->plic.out[c] = (struct irq_line){ .set = plic_to_hart, .opaque = m, .n = c };
+	uart16550_init(&m->uart);
+	m->uart.irq = (struct irq_line){ .set = plic_set_irq, .opaque = &m->plic, .n = UART_IRQ };
+	m->uart.tx = console_tx;
+	m->uart.rx_space = console_rx_space;
+	m->uart.backend_opaque = m;
+	goldfish_rtc_init(&m->rtc);
+	m->rtc.irq = (struct irq_line){ .set = plic_set_irq, .opaque = &m->plic, .n = RTC_IRQ };
+	m->syscon = (struct syscon){ .request = syscon_request, .opaque = m };
+
+	const struct dev_region regions[] = {
+		{ SYSCON_BASE_GPA, SYSCON_SIZE, &syscon_ops, &m->syscon },
+		{ RTC_BASE_GPA, RTC_SIZE, &goldfish_rtc_ops, &m->rtc },
+		{ ACLINT_BASE_GPA, ACLINT_SIZE, &aclint_ops, &m->aclint },
+		{ PLIC_BASE_GPA, PLIC_SIZE, &plic_ops, &m->plic },
+		{ UART_BASE_GPA, UART_SIZE, &uart16550_ops, &m->uart },
+	};
+	memcpy(m->regions, regions, sizeof(regions));
+	m->nr_regions = ARRAY_SIZE(regions);
+
+	m->sbi = (struct sbi_env){
+		.sh = &m->sh,
+		.console_write = sbi_console_write,
+		.console_read = sbi_console_read,
+		.system_reset = sbi_system_reset,
+		.opaque = m,
+	};
+
+	if (machine_boot(m, err) < 0) {
+		machine_destroy(m);
+		return NULL;
+	}
+	if (cfg->console_out_fd >= 0) {
+		int in_fd = cfg->console_in_fd;
+		m->console = chardev_stdio_create(in_fd, cfg->console_out_fd, cfg->console_raw && in_fd >= 0,
+						  cfg->console_raw, err);
+		if (!m->console) {
+			machine_destroy(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+const void *machine_dtb(const struct machine *m, size_t *len)
+{
+	*len = m->dtb_len;
+	return m->dtb;
+}
+
+static void *hart_thread(void *arg)
+{
+	hart_run(arg);
+	return NULL;
+}
+
+static int machine_start_harts(struct machine *m, unsigned *started, struct verr **err)
+{
+	atomic_store(&m->sh.stop, false);
+	for (*started = 0; *started < m->cfg.nr_cpus; (*started)++) {
+		int r = pthread_create(&m->threads[*started], NULL, hart_thread, m->harts[*started]);
+		if (r)
+			return verr_set(err, r, "start hart %u", *started);
+	}
+	return 0;
+}
+
+static void machine_stop_harts(struct machine *m, unsigned started)
+{
+	atomic_store(&m->sh.stop, true);
+	for (unsigned i = 0; i < m->cfg.nr_cpus; i++)
+		hart_kick(m->harts[i]);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(m->threads[i], NULL);
+}
+
+int machine_run(struct machine *m, struct verr **err)
+{
+	if (m->console && m->cfg.console_in_fd >= 0) {
+		struct chardev_handler h = { .input = console_input, .quit = console_quit, .opaque = m };
+		int r = chardev_start(m->console, &h);
+		if (r < 0)
+			return verr_set(err, -r, "console reader thread");
+	}
+	for (;;) {
+		unsigned started = 0;
+		if (machine_start_harts(m, &started, err) < 0) {
+			machine_stop_harts(m, started);
+			return -1;
+		}
+		pthread_mutex_lock(&m->lock);
+		while (m->req == REQ_NONE) {
+			if (m->rtc.s.alarm_running) {
+				/* A pending RTC alarm: check it every 10 ms. */
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 10 * 1000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+				goldfish_rtc_poll(&m->rtc);
+			} else {
+				pthread_cond_wait(&m->cond, &m->lock);
+			}
+		}
+		enum machine_req req = m->req;
+		int status = m->exit_status;
+		pthread_mutex_unlock(&m->lock);
+		machine_stop_harts(m, started);
+		if (req == REQ_EXIT)
+			return status;
+		if (req == REQ_FATAL)
+			return verr_set(err, 0, "the guest cannot continue: %s", m->fatal_msg);
+		/* Reboot: a fresh RAM (dropping every page), images reloaded. */
+		log_info("guest reboot");
+		if (madvise(m->sh.ram_hva, m->sh.ram_size, MADV_DONTNEED) < 0)
+			return verr_set(err, errno, "reboot: clear guest RAM");
+		if (machine_boot(m, err) < 0)
+			return verr_wrap(err, "reboot");
+	}
+}
+
+void machine_restore_terminal(struct machine *m)
+{
+	if (m)
+		chardev_restore_terminal(m->console);
+}
+
+void machine_destroy(struct machine *m)
+{
+	if (!m)
+		return;
+	/* Stop the reader first: it may wait on the board lock's condition. */
+	if (m->console) {
+		machine_request_quit(m, 0);
+		chardev_destroy(m->console);
+	}
+	for (unsigned i = 0; i < VM_MAX_CPUS; i++)
+		hart_destroy(m->harts[i]);
+	if (m->sh.ram_hva)
+		munmap(m->sh.ram_hva, m->sh.ram_size);
+	free(m->dtb);
+	pthread_cond_destroy(&m->rx_cond);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}

@@ -1,0 +1,61 @@
+/* The `virt` board: RAM, devices, firmware, boot, and the run loop.
+ *
+ * Memory map (QEMU virt): syscon 0x0010_0000, goldfish RTC 0x0010_1000,
+ * CLINT 0x0200_0000, PLIC 0x0c00_0000, NS16550A 0x1000_0000,
+ * RAM 0x8000_0000. One host thread per hart; devices are serialized by one
+ * board lock.
+ */
+#ifndef VESSEL_VM_MACHINE_H
+#define VESSEL_VM_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define VM_MAX_CPUS 8
+#define VM_RAM_BASE_GPA 0x80000000ull
+#define VM_KERNEL_GPA 0x80200000ull
+#define VM_MIN_RAM (16ull << 20)
+#define VM_MAX_RAM (16ull << 30)
+#define VM_DEFAULT_RAM (256ull << 20)
+
+struct machine_config {
+	uint64_t ram_size;     /* VM_MIN_RAM..VM_MAX_RAM, multiple of 4 KiB */
+	unsigned nr_cpus;      /* 1..VM_MAX_CPUS */
+	const char *kernel;    /* paths, borrowed for the machine's lifetime; */
+	const char *initrd;    /* NULL when absent (kernel or bios required) */
+	const char *bios;
+	const char *cmdline;
+	int console_in_fd;     /* -1: no console input */
+	int console_out_fd;    /* -1: console output discarded */
+	bool console_raw;      /* raw mode + Ctrl-A escapes when in_fd is a tty */
+};
+
+struct machine;
+
+/* Maps RAM, creates harts and devices, loads the images and builds the
+ * device tree. Returns NULL and *err (e.g. a kernel that does not fit) on
+ * failure. Free with machine_destroy(). */
+struct machine *machine_create(const struct machine_config *cfg, struct verr **err);
+
+/* The device tree of the current boot (borrowed until the next reset). */
+const void *machine_dtb(const struct machine *m, size_t *len);
+
+/* Runs the machine on the calling thread until the guest powers off, fails,
+ * or the user quits; a guest reboot reloads the images and continues.
+ * Returns the exit status (0 on poweroff, the guest's code for a reported
+ * failure), or -1 with *err when the guest cannot continue. */
+int machine_run(struct machine *m, struct verr **err);
+
+/* Thread-safe: ask machine_run to return with `status`. */
+void machine_request_quit(struct machine *m, int status);
+
+/* Restores the console terminal mode; async-signal-safe. */
+void machine_restore_terminal(struct machine *m);
+
+/* Frees everything; accepts NULL and half-built machines. */
+void machine_destroy(struct machine *m);
+
+#endif
