@@ -3,7 +3,8 @@
  * the real (or reference) hardware and prints one line per instruction:
  *   insn f11 f12 f13 x11 frm | f14 x14 fflags
  * tests/guest/fp/fpcheck.c replays the lines through fpu_exec and compares.
- * Usage: fpvec [count] [seed]
+ * Usage: fpvec [count] [seed], or fpvec - to execute the lines
+ * "insn f11 f12 f13 x11 frm" read from stdin instead of random ones.
  * Registers: rd = 14 (f14 or a4), rs1 = 11 (f11 or a1), rs2 = 12, rs3 = 13. */
 #include <stdint.h>
 #include <stdio.h>
@@ -133,7 +134,8 @@ int main(int argc, char **argv)
 	memcpy(code, (void *)fp_stub_begin, len);
 	void (*stub)(struct io *) = (void (*)(struct io *))(void *)code;
 
-	for (long n = 0; n < count; n++) {
+	int replay = argc > 1 && strcmp(argv[1], "-") == 0;
+	for (long n = 0; replay || n < count; n++) {
 		int dbl = rnd() & 1;
 		uint32_t fmt = dbl ? 1 : 0;
 		uint32_t rm = rnd_below(6);
@@ -216,6 +218,18 @@ int main(int argc, char **argv)
 			io.f11 = dbl ? operand(0) : operand(1);
 			insn = (0x08u << 27) | (fmt << 25) | ((dbl ? 0u : 1u) << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
 			break;
+		}
+		if (replay) {
+			char line[256];
+			unsigned long long a, b, c, xv;
+			if (!fgets(line, sizeof(line), stdin))
+				break;
+			if (sscanf(line, "%x %llx %llx %llx %llx %u", &insn, &a, &b, &c, &xv, &frm) != 6)
+				continue;
+			io.f11 = a;
+			io.f12 = b;
+			io.f13 = c;
+			io.x11 = xv;
 		}
 		code[off / 4] = insn;
 		__builtin___clear_cache((char *)code, (char *)code + len);
