@@ -179,13 +179,15 @@ sh_c() {
 	run_c "$_n" ".process.args = [\"sh\",\"-c\",\$s] | $_x" --arg s "$_s"
 }
 
-# start_bg NAME SCRIPT [FILTER]: create + start a detached container running
-# sh -c SCRIPT; its host pid is printed.
+# start_bg NAME SCRIPT [FILTER [JQ-ARGS...]]: create + start a detached
+# container running sh -c SCRIPT; its host pid is printed.
 start_bg() {
 	_n=$1
 	_s=$2
 	_x=${3:-.}
-	_b=$(bundle "$_n" ".process.args = [\"sh\",\"-c\",\$s] | $_x" --arg s "$_s") || return 1
+	shift 2
+	[ $# -gt 0 ] && shift
+	_b=$(bundle "$_n" ".process.args = [\"sh\",\"-c\",\$s] | $_x" --arg s "$_s" "$@") || return 1
 	rt create --bundle "$_b" --pid-file "$WORK/$_n.pid" "$(cid "$_n")" \
 		</dev/null >"$WORK/$_n.out" 2>"$WORK/$_n.err" || return 1
 	rt start "$(cid "$_n")" </dev/null >>"$WORK/$_n.out" 2>>"$WORK/$_n.err" || return 1
