@@ -14,6 +14,7 @@
 #include "vm/cpu/fpu.h"
 
 #include <stdbool.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -308,23 +309,23 @@ static uint64_t f_div(const struct ffmt *f, struct fnum a, struct fnum b, int rm
 	return round_pack(f, sign, a.exp - b.exp, q | (rem != 0), rm, flags);
 }
 
-/* floor(sqrt(n)) by the digit-by-digit method; *exact tells if it was exact */
+/* floor(sqrt(n)) for n in [2^124, 2^126); *exact tells if it was exact. The
+ * host's sqrt only gives a first guess; one Newton step and the integer
+ * corrections below make the result exact whatever the guess was. */
 static uint64_t isqrt128(u128 n, bool *exact)
 {
-	u128 bit = (u128)1 << 126, r = 0;
-	while (bit > n)
-		bit >>= 2;
-	while (bit) {
-		if (n >= r + bit) {
-			n -= r + bit;
-			r = (r >> 1) + bit;
-		} else {
-			r >>= 1;
-		}
-		bit >>= 2;
-	}
-	*exact = n == 0;
-	return (uint64_t)r;
+	uint64_t r = (uint64_t)(sqrt((double)(uint64_t)(n >> 62)) * 2147483648.0);
+	if (r < ((uint64_t)1 << 62) || r >= ((uint64_t)1 << 63))
+		r = (uint64_t)1 << 62;
+	r = (uint64_t)(((u128)r + n / r) >> 1);
+	if (r >= ((uint64_t)1 << 63))
+		r = ((uint64_t)1 << 63) - 1;
+	while ((u128)r * r > n)
+		r--;
+	while ((u128)(r + 1) * (r + 1) <= n)
+		r++;
+	*exact = (u128)r * r == n;
+	return r;
 }
 
 static uint64_t f_sqrt(const struct ffmt *f, struct fnum a, int rm, uint8_t *flags)
