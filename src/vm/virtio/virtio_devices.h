@@ -1,0 +1,41 @@
+/* The virtio devices of the board: each is created over a transport and
+ * returns it for the board's MMIO table. */
+#ifndef VESSEL_VM_VIRTIO_DEVICES_H
+#define VESSEL_VM_VIRTIO_DEVICES_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "vm/block/block.h"
+#include "vm/virtio/virtio_mmio.h"
+
+/* Counters a device keeps for the control API and tests. */
+struct virtio_blk_stats {
+	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids, errors, unsupported;
+	uint64_t bytes_read, bytes_written;
+};
+
+struct virtio_blk;
+
+/* virtio-blk (§5.2) over an open image (borrowed; the caller closes it
+ * after virtio_blk_destroy). Requests run on the device's own I/O thread,
+ * so a slow disk never stalls a vCPU; completions interrupt the guest.
+ * serial: up to 20 bytes returned by GET_ID. Returns NULL and *err if the
+ * thread cannot start. */
+struct virtio_blk *virtio_blk_create(struct block *disk, const char *serial, const struct guest_mem *mem,
+				     struct irq_line irq, pthread_mutex_t *lock, struct verr **err);
+struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
+/* Waits until every queued request has completed (for tests and
+ * snapshots). Call without the board lock held. */
+void virtio_blk_drain(struct virtio_blk *b);
+void virtio_blk_stats(struct virtio_blk *b, struct virtio_blk_stats *out);
+/* Stops the I/O thread (finishing the request in progress) and frees. */
+void virtio_blk_destroy(struct virtio_blk *b);
+
+struct virtio_rng;
+/* virtio-rng (§5.4): fills the driver's buffers from getrandom(2). */
+struct virtio_rng *virtio_rng_create(const struct guest_mem *mem, struct irq_line irq, pthread_mutex_t *lock);
+struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r);
+void virtio_rng_destroy(struct virtio_rng *r);
+
+#endif
