@@ -28,14 +28,14 @@ typedef unsigned __int128 u128;
 enum { RM_RNE = 0, RM_RTZ = 1, RM_RDN = 2, RM_RUP = 3, RM_RMM = 4, RM_DYN = 7 };
 
 struct ffmt {
-	int mbits;     /* stored fraction bits */
-	int ebits;     /* exponent bits */
+	int mbits; /* stored fraction bits */
+	int ebits; /* exponent bits */
 	int bias;
 	uint64_t qnan; /* canonical NaN (§11.3) */
 };
 
-static const struct ffmt fmt_s = { 23, 8, 127, 0x7fc00000u };
-static const struct ffmt fmt_d = { 52, 11, 1023, 0x7ff8000000000000ull };
+static const struct ffmt fmt_s = {23, 8, 127, 0x7fc00000u};
+static const struct ffmt fmt_d = {52, 11, 1023, 0x7ff8000000000000ull};
 
 enum fclass { FN_ZERO, FN_FINITE, FN_INF, FN_QNAN, FN_SNAN };
 
@@ -146,24 +146,18 @@ FP_INLINE struct fnum unpack(const struct ffmt *f, uint64_t bits)
 FP_INLINE bool round_up(int rm, bool sign, bool odd, uint64_t r, uint64_t half)
 {
 	switch (rm) {
-	case RM_RNE:
-		return r > half || (r == half && odd);
-	case RM_RMM:
-		return r >= half;
-	case RM_RDN:
-		return sign && r;
-	case RM_RUP:
-		return !sign && r;
-	default:
-		return false;
+	case RM_RNE: return r > half || (r == half && odd);
+	case RM_RMM: return r >= half;
+	case RM_RDN: return sign && r;
+	case RM_RUP: return !sign && r;
+	default: return false;
 	}
 }
 
 /* Rounds sign * sig/2^62 * 2^exp (sig != 0, any normalization) to format f
  * and accrues NX/UF/OF. Tininess is detected after rounding (§11.2: "tininess
  * is detected after rounding"); UF is raised only when also inexact. */
-FP_INLINE uint64_t round_pack(const struct ffmt *f, bool sign, int exp, uint64_t sig, int rm,
-			   uint8_t *flags)
+FP_INLINE uint64_t round_pack(const struct ffmt *f, bool sign, int exp, uint64_t sig, int rm, uint8_t *flags)
 {
 	const int shift = 62 - f->mbits;
 	const uint64_t mask = ((uint64_t)1 << shift) - 1;
@@ -190,15 +184,14 @@ FP_INLINE uint64_t round_pack(const struct ffmt *f, bool sign, int exp, uint64_t
 			e++;
 		}
 		if (e >= emax) {
-			bool to_inf = rm == RM_RNE || rm == RM_RMM || (rm == RM_RDN && sign) ||
-				      (rm == RM_RUP && !sign);
+			bool to_inf =
+			    rm == RM_RNE || rm == RM_RMM || (rm == RM_RDN && sign) || (rm == RM_RUP && !sign);
 			*flags |= FFLAG_OF | FFLAG_NX;
 			return to_inf ? pack_inf(f, sign) : pack_inf(f, sign) - 1;
 		}
 		if (r)
 			*flags |= FFLAG_NX;
-		return sign_bit(f, sign) | ((uint64_t)e << f->mbits) |
-		       (q & (((uint64_t)1 << f->mbits) - 1));
+		return sign_bit(f, sign) | ((uint64_t)e << f->mbits) | (q & (((uint64_t)1 << f->mbits) - 1));
 	}
 	/* Below the normal range. Tiny unless rounding to the full precision
 	 * with an unbounded exponent would reach 2^emin. */
@@ -234,7 +227,7 @@ FP_INLINE uint64_t pack_exact(const struct ffmt *f, const struct fnum *a)
 
 /* NaN operands: NV for any signalling NaN, result is always canonical. */
 FP_INLINE uint64_t nan_result(const struct ffmt *f, const struct fnum *a, const struct fnum *b,
-				  uint8_t *flags)
+			      uint8_t *flags)
 {
 	if (a->cls == FN_SNAN || (b && b->cls == FN_SNAN))
 		*flags |= FFLAG_NV;
@@ -358,7 +351,7 @@ FP_INLINE uint64_t f_sqrt(const struct ffmt *f, struct fnum a, int rm, uint8_t *
 
 /* a*b + c with one rounding; neg_prod/neg_c give FMSUB/FNMSUB/FNMADD. */
 FP_INLINE uint64_t f_fma(const struct ffmt *f, struct fnum a, struct fnum b, struct fnum c, int rm,
-		      uint8_t *flags)
+			 uint8_t *flags)
 {
 	bool psign = a.sign ^ b.sign;
 	if (a.cls == FN_SNAN || b.cls == FN_SNAN || c.cls == FN_SNAN)
@@ -452,12 +445,9 @@ FP_INLINE uint64_t f_compare(const struct ffmt *f, uint64_t xa, uint64_t xb, int
 	int64_t ka = (xa >> sbit) & 1 ? -(int64_t)(xa & mag) : (int64_t)(xa & mag);
 	int64_t kb = (xb >> sbit) & 1 ? -(int64_t)(xb & mag) : (int64_t)(xb & mag);
 	switch (op) {
-	case 2:
-		return ka == kb;
-	case 1:
-		return ka < kb;
-	default:
-		return ka <= kb;
+	case 2: return ka == kb;
+	case 1: return ka < kb;
+	default: return ka <= kb;
 	}
 }
 
@@ -467,18 +457,14 @@ FP_INLINE uint64_t f_class(const struct ffmt *f, uint64_t x)
 	uint64_t emask = ((uint64_t)1 << f->ebits) - 1;
 	bool sub = a.cls == FN_FINITE && ((x >> f->mbits) & emask) == 0;
 	switch (a.cls) {
-	case FN_INF:
-		return a.sign ? 1u << 0 : 1u << 7;
+	case FN_INF: return a.sign ? 1u << 0 : 1u << 7;
 	case FN_FINITE:
 		if (sub)
 			return a.sign ? 1u << 2 : 1u << 5;
 		return a.sign ? 1u << 1 : 1u << 6;
-	case FN_ZERO:
-		return a.sign ? 1u << 3 : 1u << 4;
-	case FN_SNAN:
-		return 1u << 8;
-	default:
-		return 1u << 9;
+	case FN_ZERO: return a.sign ? 1u << 3 : 1u << 4;
+	case FN_SNAN: return 1u << 8;
+	default: return 1u << 9;
 	}
 }
 
@@ -491,8 +477,8 @@ FP_INLINE uint64_t f_to_int(const struct ffmt *f, uint64_t x, int kind, int rm, 
 	struct fnum a = unpack(f, x);
 	bool is_signed = kind == CVT_W || kind == CVT_L;
 	bool is32 = kind == CVT_W || kind == CVT_WU;
-	uint64_t max_pos = is32 ? (is_signed ? 0x7fffffffu : 0xffffffffu)
-				: (is_signed ? INT64_MAX : UINT64_MAX);
+	uint64_t max_pos =
+	    is32 ? (is_signed ? 0x7fffffffu : 0xffffffffu) : (is_signed ? INT64_MAX : UINT64_MAX);
 	uint64_t max_neg = is_signed ? max_pos + 1 : 0; /* magnitude of the minimum */
 	uint64_t res, i = 0, fr = 0;
 	bool invalid = false;
@@ -547,19 +533,15 @@ FP_INLINE uint64_t f_from_int(const struct ffmt *f, uint64_t v, int kind, int rm
 			v = -v;
 		}
 		break;
-	case CVT_WU:
-		v = (uint32_t)v;
-		break;
-	default:
-		break;
+	case CVT_WU: v = (uint32_t)v; break;
+	default: break;
 	}
 	if (v == 0)
 		return pack_zero(f, false);
 	return round_pack(f, sign, 62, v, rm, flags);
 }
 
-static uint64_t f_convert(const struct ffmt *to, const struct ffmt *from, uint64_t x, int rm,
-			  uint8_t *flags)
+static uint64_t f_convert(const struct ffmt *to, const struct ffmt *from, uint64_t x, int rm, uint8_t *flags)
 {
 	struct fnum a = unpack(from, x);
 	if (is_nan(&a))
@@ -690,8 +672,7 @@ FP_INLINE int exec_fmt(struct fpu_state *fs, uint64_t *x, uint32_t insn, const s
 		if (rs2 != 0)
 			return -1;
 		if (funct3 == 0)
-			res = f == &fmt_s ? (uint64_t)(int64_t)(int32_t)(uint32_t)fs->f[rs1]
-					  : fs->f[rs1];
+			res = f == &fmt_s ? (uint64_t)(int64_t)(int32_t)(uint32_t)fs->f[rs1] : fs->f[rs1];
 		else if (funct3 == 1)
 			res = f_class(f, va);
 		else
@@ -705,8 +686,7 @@ FP_INLINE int exec_fmt(struct fpu_state *fs, uint64_t *x, uint32_t insn, const s
 		res = rs1 ? x[rs1] : 0;
 		fs->f[rd] = f == &fmt_s ? ((uint32_t)res | BOX_S) : res;
 		break;
-	default:
-		return -1;
+	default: return -1;
 	}
 	fs->fflags |= flags;
 	return 0;
@@ -725,11 +705,8 @@ static int exec_d(struct fpu_state *fs, uint64_t *x, uint32_t insn)
 int fpu_exec(struct fpu_state *fs, uint64_t *x, uint32_t insn)
 {
 	switch ((insn >> 25) & 3) {
-	case 0:
-		return exec_s(fs, x, insn);
-	case 1:
-		return exec_d(fs, x, insn);
-	default:
-		return -1; /* H and Q are not implemented */
+	case 0: return exec_s(fs, x, insn);
+	case 1: return exec_d(fs, x, insn);
+	default: return -1; /* H and Q are not implemented */
 	}
 }

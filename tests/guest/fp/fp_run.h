@@ -27,8 +27,7 @@ static inline uint32_t fp_enc_load(uint32_t opcode, uint32_t rd, uint32_t off)
 
 static inline uint32_t fp_enc_store(uint32_t opcode, uint32_t rs2, uint32_t off)
 {
-	return ((off >> 5) << 25) | (rs2 << 20) | (10u << 15) | (3u << 12) | ((off & 31) << 7) |
-	       opcode;
+	return ((off >> 5) << 25) | (rs2 << 20) | (10u << 15) | (3u << 12) | ((off & 31) << 7) | opcode;
 }
 
 static uint32_t fp_stub[12] __attribute__((aligned(8)));
@@ -38,7 +37,7 @@ static int fp_run_table(const struct vec *tab, unsigned long n, const char *name
 	int bad = 0;
 	for (unsigned long i = 0; i < n; i++) {
 		const struct vec *v = &tab[i];
-		struct fp_io io = { v->f11, v->f12, v->f13, v->x11, XS, FS, 0, 0 };
+		struct fp_io io = {v->f11, v->f12, v->f13, v->x11, XS, FS, 0, 0};
 		unsigned k = 0;
 		unsigned long fl;
 		fp_stub[k++] = fp_enc_load(0x07, 11, 0);

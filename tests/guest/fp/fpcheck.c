@@ -16,8 +16,9 @@ int main(int argc, char **argv)
 	while (fgets(line, sizeof(line), stdin)) {
 		unsigned insn, frm, fl;
 		uint64_t f11, f12, f13, x11, f14, x14;
-		if (sscanf(line, "%x %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %u | %" SCNx64
-				 " %" SCNx64 " %x",
+		if (sscanf(line,
+			   "%x %" SCNx64 " %" SCNx64 " %" SCNx64 " %" SCNx64 " %u | %" SCNx64 " %" SCNx64
+			   " %x",
 			   &insn, &f11, &f12, &f13, &x11, &frm, &f14, &x14, &fl) != 9)
 			continue;
 		struct fpu_state fs;
@@ -36,8 +37,7 @@ int main(int argc, char **argv)
 		if (rc != 0 || fs.f[14] != f14 || x[14] != x14 || fs.fflags != fl) {
 			bad++;
 			if (verbose || bad <= 30)
-				printf("MISMATCH %s  got rc=%d f=%016" PRIx64 " x=%016" PRIx64
-				       " fl=%02x\n",
+				printf("MISMATCH %s  got rc=%d f=%016" PRIx64 " x=%016" PRIx64 " fl=%02x\n",
 				       strtok(line, "\n"), rc, fs.f[14], x[14], fs.fflags);
 		}
 	}

@@ -76,10 +76,22 @@ static uint64_t rnd_float(int ebits, int mbits)
 static uint64_t rnd_int(void)
 {
 	static const uint64_t special[] = {
-		0, 1, 2, 3, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
-		0x7fffffffffffffffull, 0x8000000000000000ull, 0xffffffffffffffffull,
-		0xffffffff80000000ull, 0xffffffff7fffffffull, 0x1000001, 0x20000000000001ull,
-		0xfffffffffffffffeull,
+	    0,
+	    1,
+	    2,
+	    3,
+	    0x7fffffff,
+	    0x80000000,
+	    0xffffffff,
+	    0x100000000ull,
+	    0x7fffffffffffffffull,
+	    0x8000000000000000ull,
+	    0xffffffffffffffffull,
+	    0xffffffff80000000ull,
+	    0xffffffff7fffffffull,
+	    0x1000001,
+	    0x20000000000001ull,
+	    0xfffffffffffffffeull,
 	};
 	if (rnd_below(3) == 0)
 		return special[rnd_below(sizeof(special) / sizeof(special[0]))];
@@ -92,12 +104,22 @@ static uint64_t rnd_int(void)
 /* a value near an integer, for conversions to integers */
 static uint64_t rnd_near_int(int dbl)
 {
-	static const double base[] = { 0, 1, 2, 3, 7, 2147483647.0, 2147483648.0, 4294967295.0,
-				       4294967296.0, 9223372036854775807.0, 18446744073709551616.0,
-				       1e6, 12345.0 };
-	static const double frac[] = { 0, 0.25, 0.5, 0.75, -0.5, -0.25, 1, -1, 0.5000001 };
-	double v = base[rnd_below(sizeof(base) / sizeof(base[0]))] +
-		   frac[rnd_below(sizeof(frac) / sizeof(frac[0]))];
+	static const double base[] = {0,
+				      1,
+				      2,
+				      3,
+				      7,
+				      2147483647.0,
+				      2147483648.0,
+				      4294967295.0,
+				      4294967296.0,
+				      9223372036854775807.0,
+				      18446744073709551616.0,
+				      1e6,
+				      12345.0};
+	static const double frac[] = {0, 0.25, 0.5, 0.75, -0.5, -0.25, 1, -1, 0.5000001};
+	double v =
+	    base[rnd_below(sizeof(base) / sizeof(base[0]))] + frac[rnd_below(sizeof(frac) / sizeof(frac[0]))];
 	if (rnd() & 1)
 		v = -v;
 	if (dbl) {
@@ -127,8 +149,8 @@ int main(int argc, char **argv)
 		rng_state = 1;
 	size_t len = (size_t)((char *)fp_stub_end - (char *)fp_stub_begin);
 	size_t off = (size_t)((char *)fp_stub_insn - (char *)fp_stub_begin);
-	uint32_t *code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *code =
+	    mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code == MAP_FAILED)
 		return 1;
 	memcpy(code, (void *)fp_stub_begin, len);
@@ -179,34 +201,52 @@ int main(int argc, char **argv)
 		if (k == 10 && rnd() & 1)
 			io.f11 = rnd_near_int(dbl) | (dbl ? 0 : 0xffffffff00000000ull);
 		switch (k) {
-		case 0: case 1: case 2: case 3: /* FADD FSUB FMUL FDIV */
-			insn = (k << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
+		case 0:
+		case 1:
+		case 2:
+		case 3: /* FADD FSUB FMUL FDIV */
+			insn =
+			    (k << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
 			break;
 		case 4: /* FSQRT */
 			insn = (0x0bu << 27) | (fmt << 25) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
 			break;
-		case 5: case 6: case 7: /* FSGNJ[N,X] */
-			insn = (0x04u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 5) << 12) | (rd << 7) | 0x53;
+		case 5:
+		case 6:
+		case 7: /* FSGNJ[N,X] */
+			insn = (0x04u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 5) << 12) |
+			       (rd << 7) | 0x53;
 			break;
-		case 8: case 9: /* FMIN FMAX */
-			insn = (0x05u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 8) << 12) | (rd << 7) | 0x53;
+		case 8:
+		case 9: /* FMIN FMAX */
+			insn = (0x05u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 8) << 12) |
+			       (rd << 7) | 0x53;
 			break;
 		case 10: /* FCVT.int.fmt */
-			insn = (0x18u << 27) | (fmt << 25) | (rnd_below(4) << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
+			insn = (0x18u << 27) | (fmt << 25) | (rnd_below(4) << 20) | (r1 << 15) | (rm << 12) |
+			       (rd << 7) | 0x53;
 			break;
 		case 11: /* FCVT.fmt.int */
-			insn = (0x1au << 27) | (fmt << 25) | (rnd_below(4) << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
+			insn = (0x1au << 27) | (fmt << 25) | (rnd_below(4) << 20) | (r1 << 15) | (rm << 12) |
+			       (rd << 7) | 0x53;
 			break;
-		case 12: case 13: case 14: /* FLE FLT FEQ */
+		case 12:
+		case 13:
+		case 14: /* FLE FLT FEQ */
 			if (rnd_below(3) == 0)
 				io.f12 = io.f11;
-			insn = (0x14u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 12) << 12) | (rd << 7) | 0x53;
+			insn = (0x14u << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | ((k - 12) << 12) |
+			       (rd << 7) | 0x53;
 			break;
 		case 15: /* FMV.X / FCLASS */
-			insn = (0x1cu << 27) | (fmt << 25) | (r1 << 15) | (rnd_below(2) << 12) | (rd << 7) | 0x53;
+			insn = (0x1cu << 27) | (fmt << 25) | (r1 << 15) | (rnd_below(2) << 12) | (rd << 7) |
+			       0x53;
 			break;
-		case 16: case 17: case 18: case 19: { /* FMADD FMSUB FNMSUB FNMADD */
-			static const uint32_t op[] = { 0x43, 0x47, 0x4b, 0x4f };
+		case 16:
+		case 17:
+		case 18:
+		case 19: { /* FMADD FMSUB FNMSUB FNMADD */
+			static const uint32_t op[] = {0x43, 0x47, 0x4b, 0x4f};
 			insn = (r3 << 27) | (fmt << 25) | (r2 << 20) | (r1 << 15) | (rm << 12) | (rd << 7) |
 			       op[rnd_below(4)];
 			break;
@@ -216,7 +256,8 @@ int main(int argc, char **argv)
 			break;
 		default: /* FCVT.S.D / FCVT.D.S; the source is of the other format */
 			io.f11 = dbl ? operand(0) : operand(1);
-			insn = (0x08u << 27) | (fmt << 25) | ((dbl ? 0u : 1u) << 20) | (r1 << 15) | (rm << 12) | (rd << 7) | 0x53;
+			insn = (0x08u << 27) | (fmt << 25) | ((dbl ? 0u : 1u) << 20) | (r1 << 15) |
+			       (rm << 12) | (rd << 7) | 0x53;
 			break;
 		}
 		if (replay) {
@@ -238,9 +279,9 @@ int main(int argc, char **argv)
 		stub(&io);
 		__asm__ volatile("csrr %0, fflags" : "=r"(fl));
 		printf("%08x %016llx %016llx %016llx %016llx %u | %016llx %016llx %02lx\n", insn,
-		       (unsigned long long)io.f11, (unsigned long long)io.f12,
-		       (unsigned long long)io.f13, (unsigned long long)io.x11, frm,
-		       (unsigned long long)io.f14_out, (unsigned long long)io.x14_out, fl);
+		       (unsigned long long)io.f11, (unsigned long long)io.f12, (unsigned long long)io.f13,
+		       (unsigned long long)io.x11, frm, (unsigned long long)io.f14_out,
+		       (unsigned long long)io.x14_out, fl);
 	}
 	return 0;
 }
