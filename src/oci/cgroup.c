@@ -6,15 +6,16 @@
  * and the cgroup2 mount under /sys/fs/cgroup. A container's cgroup is the same
  * relative path ("/vessel/<id>") in each of them. Resources go to the v1
  * controller that owns the file, or to the unified directory on a pure v2
- * host. Device rules on v2 would need an eBPF program: not implemented, the
- * container's /dev (mount namespace) is what restricts devices there. */
+ * host. Device rules on v2 become a BPF_PROG_TYPE_CGROUP_DEVICE program. */
 #include "oci/cgroup.h"
+#include "oci/cgroup_int.h"
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/bpf.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1019,53 +1021,236 @@ static const struct {
 	{ 'c', 5, 1, "rwm" },  { 'c', 5, 2, "rwm" },  { 'c', 136, -1, "rwm" },
 };
 
-static int cg_devices(struct oci_cgroup *cg, json_t *list, bool create, struct verr **err)
+struct cg_dev_rule {
+	bool allow;
+	char type;        /* 'a', 'b' or 'c' */
+	int64_t major, minor; /* -1 = any */
+	unsigned access;  /* BPF_DEVCG_ACC_* bits */
+	char access_str[4];
+};
+
+/* Parses linux.resources.devices[] and appends the default devices. Caller
+ * frees *out. */
+static int cg_dev_rules(json_t *list, struct cg_dev_rule **out, size_t *n, struct verr **err)
 {
 	if (!json_is_array(list))
 		return verr_set(err, 0, "devices: expected an array");
+	size_t cnt = json_array_size(list), nd = ARRAY_SIZE(cg_default_devices);
+	struct cg_dev_rule *r = xcalloc(cnt + nd, sizeof(*r));
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e) {
+		int allow = 0;
+		const char *type = "a", *access = "rwm";
+		json_t *jmaj = NULL, *jmin = NULL;
+		r[i].major = r[i].minor = -1;
+		if (json_unpack(e, "{s:b, s?s, s?o, s?o, s?s}", "allow", &allow, "type", &type, "major", &jmaj,
+				"minor", &jmin, "access", &access) < 0) {
+			verr_set(err, 0, "devices[%zu]: malformed", i);
+			goto bad;
+		}
+		if (jmaj && !json_is_null(jmaj)) {
+			if (!json_is_integer(jmaj) || json_integer_value(jmaj) < 0 || json_integer_value(jmaj) > UINT32_MAX) {
+				verr_set(err, 0, "devices[%zu].major: expected a non-negative integer", i);
+				goto bad;
+			}
+			r[i].major = json_integer_value(jmaj);
+		}
+		if (jmin && !json_is_null(jmin)) {
+			if (!json_is_integer(jmin) || json_integer_value(jmin) < 0 || json_integer_value(jmin) > UINT32_MAX) {
+				verr_set(err, 0, "devices[%zu].minor: expected a non-negative integer", i);
+				goto bad;
+			}
+			r[i].minor = json_integer_value(jmin);
+		}
+		if (strlen(type) != 1 || !strchr("abcu", type[0])) {
+			verr_set(err, 0, "devices[%zu].type '%s': expected a, b, c or u", i, type);
+			goto bad;
+		}
+		if (!*access || strlen(access) > 3 || strspn(access, "rwm") != strlen(access)) {
+			verr_set(err, 0, "devices[%zu].access '%s': expected letters of rwm", i, access);
+			goto bad;
+		}
+		r[i].allow = allow;
+		r[i].type = type[0] == 'u' ? 'c' : type[0];
+		snprintf(r[i].access_str, sizeof(r[i].access_str), "%s", access);
+		r[i].access = (strchr(access, 'm') ? BPF_DEVCG_ACC_MKNOD : 0) |
+			      (strchr(access, 'r') ? BPF_DEVCG_ACC_READ : 0) |
+			      (strchr(access, 'w') ? BPF_DEVCG_ACC_WRITE : 0);
+	}
+	for (size_t k = 0; k < nd; k++) {
+		struct cg_dev_rule *d = &r[cnt + k];
+		d->allow = true;
+		d->type = cg_default_devices[k].type;
+		d->major = cg_default_devices[k].major;
+		d->minor = cg_default_devices[k].minor;
+		snprintf(d->access_str, sizeof(d->access_str), "%s", cg_default_devices[k].access);
+		d->access = (strchr(d->access_str, 'm') ? BPF_DEVCG_ACC_MKNOD : 0) |
+			    (strchr(d->access_str, 'r') ? BPF_DEVCG_ACC_READ : 0) |
+			    (strchr(d->access_str, 'w') ? BPF_DEVCG_ACC_WRITE : 0);
+	}
+	*out = r;
+	*n = cnt + nd;
+	return 0;
+bad:
+	free(r);
+	return -1;
+}
+
+/* BPF_PROG_TYPE_CGROUP_DEVICE program (cgroup-v2.rst "Device controller";
+ * context struct bpf_cgroup_dev_ctx in linux/bpf.h): r1 points to the
+ * context, r0 = 1 allows, 0 denies. */
+
+static struct bpf_insn cg_insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	struct bpf_insn i = { .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
+	return i;
+}
+
+#define CG_LDX_W(dst, src, off) cg_insn(BPF_LDX | BPF_MEM | BPF_W, dst, src, off, 0)
+#define CG_ALU_IMM(op, dst, imm) cg_insn(BPF_ALU64 | (op) | BPF_K, dst, 0, 0, imm)
+#define CG_MOV_REG(dst, src) cg_insn(BPF_ALU64 | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define CG_JNE_IMM(dst, imm, off) cg_insn(BPF_JMP | BPF_JNE | BPF_K, dst, 0, off, imm)
+#define CG_EXIT() cg_insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+
+#define CG_BPF_MAX_INSNS 4096
+
+/* Emits the program for rules[0..n) into insns; returns its length or -1. */
+static int cg_bpf_build(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *insns, size_t cap)
+{
+	size_t len = 0;
+#define EMIT(x)                          \
+	do {                             \
+		if (len >= cap)          \
+			return -1;       \
+		insns[len++] = (x);      \
+	} while (0)
+	EMIT(CG_LDX_W(BPF_REG_2, BPF_REG_1, 0));       /* r2 = access_type */
+	EMIT(CG_ALU_IMM(BPF_AND, BPF_REG_2, 0xffff));  /* r2 = device type */
+	EMIT(CG_LDX_W(BPF_REG_3, BPF_REG_1, 0));
+	EMIT(CG_ALU_IMM(BPF_RSH, BPF_REG_3, 16));      /* r3 = access */
+	EMIT(CG_LDX_W(BPF_REG_4, BPF_REG_1, 4));       /* r4 = major */
+	EMIT(CG_LDX_W(BPF_REG_5, BPF_REG_1, 8));       /* r5 = minor */
+	/* last matching rule wins: test them from the end */
+	for (size_t k = n; k-- > 0;) {
+		const struct cg_dev_rule *r = &rules[k];
+		struct bpf_insn blk[8];
+		size_t b = 0;
+		int jumps[4], nj = 0;
+		if (r->type != 'a') {
+			jumps[nj++] = (int)b;
+			blk[b++] = CG_JNE_IMM(BPF_REG_2, r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR, 0);
+		}
+		if (r->access != (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)) {
+			/* the request must be within the rule's access bits */
+			blk[b++] = CG_MOV_REG(BPF_REG_1, BPF_REG_3);
+			blk[b++] = CG_ALU_IMM(BPF_AND, BPF_REG_1, (int32_t)(~r->access & 7u));
+			jumps[nj++] = (int)b;
+			blk[b++] = CG_JNE_IMM(BPF_REG_1, 0, 0);
+		}
+		if (r->major >= 0 && r->type != 'a') {
+			jumps[nj++] = (int)b;
+			blk[b++] = CG_JNE_IMM(BPF_REG_4, (int32_t)r->major, 0);
+		}
+		if (r->minor >= 0 && r->type != 'a') {
+			jumps[nj++] = (int)b;
+			blk[b++] = CG_JNE_IMM(BPF_REG_5, (int32_t)r->minor, 0);
+		}
+		blk[b++] = CG_ALU_IMM(BPF_MOV, BPF_REG_0, r->allow ? 1 : 0);
+		blk[b++] = CG_EXIT();
+		for (int j = 0; j < nj; j++)
+			blk[jumps[j]].off = (int16_t)(b - (size_t)jumps[j] - 1);
+		for (size_t j = 0; j < b; j++)
+			EMIT(blk[j]);
+		/* an unconditional rule ends the program: the verifier rejects
+		 * unreachable instructions */
+		if (nj == 0)
+			return (int)len;
+	}
+	/* no rule matched: allowed, as in a v1 cgroup that inherited "a *:* rwm" */
+	EMIT(CG_ALU_IMM(BPF_MOV, BPF_REG_0, 1));
+	EMIT(CG_EXIT());
+#undef EMIT
+	return (int)len;
+}
+
+int oci_cgroup_devices_bpf(const char *dir, json_t *list, struct verr **err)
+{
+	struct cg_dev_rule *rules = NULL;
+	size_t n = 0;
+	if (cg_dev_rules(list, &rules, &n, err) < 0)
+		return -1;
+	cleanup_free struct bpf_insn *insns = xcalloc(CG_BPF_MAX_INSNS, sizeof(*insns));
+	int len = cg_bpf_build(rules, n, insns, CG_BPF_MAX_INSNS);
+	free(rules);
+	if (len < 0)
+		return verr_set(err, E2BIG, "devices: too many rules for one BPF program");
+	static char license[] = "MIT";
+	union bpf_attr a;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)len;
+	a.license = (uint64_t)(uintptr_t)license;
+	cleanup_close int prog = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+	if (prog < 0 && errno == EINVAL) {
+		/* load again with the verifier's log for the message */
+		cleanup_free char *log = xcalloc(1, 4096);
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = 4096;
+		a.log_level = 1;
+		if (syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a)) < 0) {
+			size_t l = strlen(log);
+			while (l > 0 && log[l - 1] == '\n')
+				log[--l] = '\0';
+			/* the last line is statistics, the reason is before it */
+			char *last = strrchr(log, '\n');
+			if (last) {
+				*last = '\0';
+				char *prev = strrchr(log, '\n');
+				last = prev ? prev + 1 : log;
+			}
+			return verr_set(err, EINVAL, "devices: BPF device program (%d instructions) rejected: %s", len,
+					last ? last : log);
+		}
+	}
+	if (prog < 0)
+		return verr_set(err, errno, "devices: load BPF device program (%d instructions)", len);
+	cleanup_close int cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0)
+		return verr_set(err, errno, "open %s", dir);
+	memset(&a, 0, sizeof(a));
+	a.target_fd = (uint32_t)cgfd;
+	a.attach_bpf_fd = (uint32_t)prog;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = 0; /* single program: attaching again replaces it */
+	if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0)
+		return verr_set(err, errno, "devices: attach BPF device program to %s", dir);
+	return 0;
+}
+
+static int cg_devices(struct oci_cgroup *cg, json_t *list, struct verr **err)
+{
 	if (cg->mode == OCI_CGROUP_V2) {
-		log_debug("cgroup v2: device rules need eBPF (not implemented); /dev of the container restricts devices");
-		return 0;
+		const char *u = oci_cgroup_unified_path(cg);
+		return u ? oci_cgroup_devices_bpf(u, list, err) : 0;
 	}
 	const char *dir = cg_dir(cg, "devices");
 	if (!dir) {
 		log_debug("cgroup: no devices controller, device rules ignored");
 		return 0;
 	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(list, i, e) {
-		int allow = 0;
-		const char *type = "a", *access = "rwm";
-		int64_t major = -1, minor = -1;
-		json_t *jmaj = NULL, *jmin = NULL;
-		if (json_unpack(e, "{s:b, s?s, s?o, s?o, s?s}", "allow", &allow, "type", &type, "major", &jmaj,
-				"minor", &jmin, "access", &access) < 0)
-			return verr_set(err, 0, "devices[%zu]: malformed", i);
-		if (jmaj && !json_is_null(jmaj)) {
-			if (!json_is_integer(jmaj) || json_integer_value(jmaj) < 0)
-				return verr_set(err, 0, "devices[%zu].major: expected a non-negative integer", i);
-			major = json_integer_value(jmaj);
-		}
-		if (jmin && !json_is_null(jmin)) {
-			if (!json_is_integer(jmin) || json_integer_value(jmin) < 0)
-				return verr_set(err, 0, "devices[%zu].minor: expected a non-negative integer", i);
-			minor = json_integer_value(jmin);
-		}
-		if (strlen(type) != 1 || !strchr("abcu", type[0]))
-			return verr_set(err, 0, "devices[%zu].type '%s': expected a, b, c or u", i, type);
-		if (!*access || strspn(access, "rwm") != strlen(access))
-			return verr_set(err, 0, "devices[%zu].access '%s': expected letters of rwm", i, access);
-		char t = type[0] == 'u' ? 'c' : type[0];
-		if (cg_device_rule(dir, allow, t, major, minor, access, err) < 0)
-			return verr_wrap(err, "devices[%zu]", i);
-	}
-	if (create)
-		for (i = 0; i < ARRAY_SIZE(cg_default_devices); i++)
-			if (cg_device_rule(dir, true, cg_default_devices[i].type, cg_default_devices[i].major,
-					   cg_default_devices[i].minor, cg_default_devices[i].access, err) < 0)
-				return -1;
-	return 0;
+	struct cg_dev_rule *rules = NULL;
+	size_t n = 0;
+	if (cg_dev_rules(list, &rules, &n, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if ((rc = cg_device_rule(dir, rules[i].allow, rules[i].type, rules[i].major, rules[i].minor,
+					 rules[i].access_str, err)) < 0)
+			verr_wrap(err, "devices[%zu]", i);
+	free(rules);
+	return rc;
 }
 
 static int cg_unified(struct oci_cgroup *cg, json_t *u, struct verr **err)
@@ -1112,7 +1297,7 @@ static int cg_apply(struct oci_cgroup *cg, json_t *res, bool create, struct verr
 		return verr_wrap(err, "network");
 	if ((x = json_object_get(res, "rdma")) && !json_is_null(x) && cg_rdma(cg, x, err) < 0)
 		return -1;
-	if ((x = json_object_get(res, "devices")) && !json_is_null(x) && cg_devices(cg, x, create, err) < 0)
+	if ((x = json_object_get(res, "devices")) && !json_is_null(x) && cg_devices(cg, x, err) < 0)
 		return -1;
 	if ((x = json_object_get(res, "unified")) && !json_is_null(x) && cg_unified(cg, x, err) < 0)
 		return -1;
