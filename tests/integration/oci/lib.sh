@@ -66,9 +66,13 @@ check() {
 # not COMMAND...: succeeds when COMMAND fails.
 not() { ! "$@"; }
 
+# alive PID: PID is set and names a live process.
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
 # gone PID: the process does not exist any more (or is a zombie nobody
 # reaped yet: the host's init may be slow to reap re-parented processes).
 gone() {
+	[ -n "$1" ] || return 1
 	[ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 

@@ -57,7 +57,7 @@ expect_eq "update: memory unchanged by a pids-only update" 134217728 "$(cat "$(c
 rt delete -f "$id" >/dev/null 2>&1
 id=$(cid pause)
 pid=$(start_bg pause 'while :; do :; done' '.linux.resources = {"cpu": {"quota": 10000, "period": 100000}}')
-cputime() { awk '{print $14 + $15}' /proc/"$1"/stat 2>/dev/null; }
+cputime() { [ -n "$1" ] && awk '{print $14 + $15}' /proc/"$1"/stat 2>/dev/null; }
 sleep 0.3
 check "pause" rt pause "$id"
 expect_eq "state after pause: paused" paused "$(state_field "$id" status)"
@@ -69,13 +69,13 @@ fi
 t1=$(cputime "$pid")
 sleep 0.5
 t2=$(cputime "$pid")
-expect_eq "a frozen process does not run (CPU ticks unchanged)" "$t1" "$t2"
+check "a frozen process does not run (CPU ticks $t1 -> $t2)" test -n "$t1" -a "$t1" = "$t2"
 check "resume" rt resume "$id"
 expect_eq "state after resume: running" running "$(state_field "$id" status)"
 [ $V1 = 1 ] && expect_eq "freezer.state THAWED" THAWED "$(cat "$(cg_dir freezer pause)/freezer.state")"
 sleep 0.5
 t3=$(cputime "$pid")
-check "a resumed process runs again ($t2 -> $t3 ticks)" test "$t3" -gt "$t2"
+check "a resumed process runs again ($t2 -> $t3 ticks)" test "${t3:-0}" -gt "${t2:-0}"
 expect_eq "exec works after resume" ok "$(rt exec "$id" echo ok 2>&1)"
 check "resume of a running container fails" not rt resume "$id" >/dev/null 2>&1
 rt delete -f "$id" >/dev/null 2>&1
