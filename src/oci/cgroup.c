@@ -1456,6 +1456,13 @@ int oci_cgroup_kill(struct oci_cgroup *cg, int sig, struct verr **err)
 		return cg_write(v2, "cgroup.kill", "1", err);
 	if (sig != SIGKILL)
 		return cg_signal_all(cg, sig, &n, err);
+	/* nothing to do for an empty cgroup (delete of a stopped container) */
+	pid_t *pids = NULL;
+	if (oci_cgroup_pids(cg, &pids, &n, err) < 0)
+		return -1;
+	free(pids);
+	if (n == 0)
+		return 0;
 	/* SIGKILL: freeze so nothing forks behind our back, signal, thaw (the
 	 * kill is delivered on thaw), then repeat until the cgroup is empty. */
 	struct verr *ferr = NULL;
