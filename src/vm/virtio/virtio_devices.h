@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vm/block/block.h"
+#include "vm/net/net.h"
 #include "vm/virtio/virtio_mmio.h"
 
 /* Counters a device keeps for the control API and tests. */
@@ -37,5 +38,13 @@ struct virtio_rng;
 struct virtio_rng *virtio_rng_create(const struct guest_mem *mem, struct irq_line irq, pthread_mutex_t *lock);
 struct virtio_mmio *virtio_rng_transport(struct virtio_rng *r);
 void virtio_rng_destroy(struct virtio_rng *r);
+
+struct virtio_net;
+/* virtio-net (§5.1) over a backend (borrowed; started here, with this
+ * device as its receiver). Destroy the backend before the device. */
+struct virtio_net *virtio_net_create(struct net_backend *nb, const uint8_t mac[6], const struct guest_mem *mem,
+				     struct irq_line irq, pthread_mutex_t *lock, struct verr **err);
+struct virtio_mmio *virtio_net_transport(struct virtio_net *n);
+void virtio_net_destroy(struct virtio_net *n);
 
 #endif

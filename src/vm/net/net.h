@@ -1,0 +1,69 @@
+/* Network backends: where a virtio-net device's frames go on the host.
+ *
+ *   none                     no backend (the device's link is down)
+ *   user[,hostfwd=...]       user-mode networking (libslirp): NAT, DHCP, DNS,
+ *                            no privileges; hostfwd=tcp:[HADDR]:HPORT-[GADDR]:GPORT
+ *                            (several allowed, QEMU's syntax; udp: too)
+ *   tap:IFNAME               a TAP interface, created if it does not exist
+ *
+ * A backend runs its own thread. Frames from the network reach the device
+ * through the rx callback on that thread; frames from the guest are handed
+ * to net_backend_send(), which never blocks and never calls back into the
+ * device (so the device may hold its lock while calling it).
+ */
+#ifndef VESSEL_VM_NET_H
+#define VESSEL_VM_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "base/err.h"
+
+#define NET_MAX_FRAME 65550 /* 64 KiB payload + Ethernet header (+ VLAN) */
+
+/* Called on the backend's thread with a frame for the guest. */
+typedef void (*net_rx_fn)(void *opaque, const uint8_t *frame, size_t len);
+
+struct net_backend;
+
+struct net_stats {
+	uint64_t tx_frames, tx_bytes, tx_dropped;
+	uint64_t rx_frames, rx_bytes;
+};
+
+/* Parses a --net spec and opens the backend (binds hostfwd ports, creates
+ * the TAP device) without starting its thread. *out is NULL for "none".
+ * Errors name the part of the spec that is wrong. */
+int net_backend_open(const char *spec, struct net_backend **out, struct verr **err);
+
+/* Starts the backend's thread; frames for the guest go to rx(opaque, ...). */
+int net_backend_start(struct net_backend *nb, net_rx_fn rx, void *opaque, struct verr **err);
+
+/* Queues a frame from the guest (gathered from iov, skip bytes skipped).
+ * Thread-safe, never blocks; a full queue drops the frame. */
+void net_backend_send(struct net_backend *nb, const struct iovec *iov, unsigned n, size_t skip);
+
+void net_backend_stats(struct net_backend *nb, struct net_stats *out);
+
+/* Stops the thread and frees; accepts NULL. */
+void net_backend_destroy(struct net_backend *nb);
+
+/* Internal to src/vm/net: the two kinds. */
+struct net_backend_ops {
+	int (*start)(struct net_backend *nb, struct verr **err);
+	void (*send)(struct net_backend *nb, const uint8_t *frame, size_t len);
+	void (*destroy)(struct net_backend *nb);
+};
+
+struct net_backend {
+	const struct net_backend_ops *ops;
+	net_rx_fn rx;
+	void *rx_opaque;
+	struct net_stats stats; /* updated atomically */
+};
+
+int net_tap_open(const char *ifname, struct net_backend **out, struct verr **err);
+int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err);
+
+#endif

@@ -1,0 +1,464 @@
+/* User-mode networking with libslirp: the guest sits behind a NAT on
+ * 10.0.2.0/24 (gateway/host 10.0.2.2, DNS 10.0.2.3, DHCP from 10.0.2.15),
+ * the same addresses QEMU uses, so guest configurations carry over.
+ *
+ * libslirp is not thread-safe: every call into it happens on the backend's
+ * own thread. Frames from the guest are queued (net_backend_send) and fed
+ * to slirp_input there; frames slirp emits are delivered to the device from
+ * that same thread, outside any slirp call, so no lock is held across the
+ * device boundary.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <slirp/libslirp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "vm/net/net.h"
+
+#define SLIRP_TXQ_MAX 256 /* frames from the guest waiting for the slirp thread */
+#define SLIRP_MAX_FWD 16
+
+struct frame {
+	struct frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct slirp_timer {
+	struct slirp_timer *next;
+	SlirpTimerCb cb;
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: not armed */
+};
+
+struct hostfwd {
+	int is_udp;
+	struct in_addr host_addr, guest_addr;
+	int host_port, guest_port;
+};
+
+struct net_slirp {
+	struct net_backend nb;
+	Slirp *slirp;
+	int wake_fd;
+	pthread_t thread;
+	bool started;
+	bool stop;
+	pthread_mutex_t lock; /* txq and stop */
+	struct frame *txq_head, *txq_tail;
+	unsigned txq_len;
+	struct frame *rxq_head, *rxq_tail; /* slirp thread only */
+	struct slirp_timer *timers;        /* slirp thread only */
+	struct pollfd *pfds;               /* slirp thread only */
+	unsigned npfds, cap_pfds;
+	struct log_ratelimit rl;
+};
+
+static int64_t clock_ns(void *opaque)
+{
+	(void)opaque;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	struct frame *f = xmalloc(sizeof(*f) + len);
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, buf, len);
+	if (s->rxq_tail)
+		s->rxq_tail->next = f;
+	else
+		s->rxq_head = f;
+	s->rxq_tail = f;
+	return (ssize_t)len;
+}
+
+static void cb_guest_error(const char *msg, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	log_ratelimited(&s->rl, LOG_WARN, "user network: %s", msg);
+}
+
+static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	struct slirp_timer *t = xcalloc(1, sizeof(*t));
+	t->cb = cb;
+	t->cb_opaque = cb_opaque;
+	t->expire_ms = -1;
+	t->next = s->timers;
+	s->timers = t;
+	return t;
+}
+
+static void cb_timer_free(void *timer, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	for (struct slirp_timer **p = &s->timers; *p; p = &(*p)->next) {
+		if (*p == timer) {
+			*p = ((struct slirp_timer *)timer)->next;
+			free(timer);
+			return;
+		}
+	}
+}
+
+static void cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	(void)opaque;
+	((struct slirp_timer *)timer)->expire_ms = expire_ms;
+}
+
+static void cb_register_poll_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+static void cb_unregister_poll_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+static void wake(struct net_slirp *s)
+{
+	uint64_t one = 1;
+	if (write(s->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow in practice; nothing to do */
+	}
+}
+
+static void cb_notify(void *opaque)
+{
+	wake(opaque);
+}
+
+static const SlirpCb slirp_cbs = {
+	.send_packet = cb_send_packet,
+	.guest_error = cb_guest_error,
+	.clock_get_ns = clock_ns,
+	.timer_new = cb_timer_new,
+	.timer_free = cb_timer_free,
+	.timer_mod = cb_timer_mod,
+	.register_poll_fd = cb_register_poll_fd,
+	.unregister_poll_fd = cb_unregister_poll_fd,
+	.notify = cb_notify,
+};
+
+static short to_poll(int ev)
+{
+	short p = 0;
+	if (ev & SLIRP_POLL_IN)
+		p |= POLLIN;
+	if (ev & SLIRP_POLL_OUT)
+		p |= POLLOUT;
+	if (ev & SLIRP_POLL_PRI)
+		p |= POLLPRI;
+	return p;
+}
+
+static int cb_add_poll(int fd, int events, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	if (s->npfds == s->cap_pfds) {
+		s->cap_pfds = s->cap_pfds ? s->cap_pfds * 2 : 32;
+		s->pfds = xrealloc(s->pfds, s->cap_pfds * sizeof(*s->pfds));
+	}
+	s->pfds[s->npfds] = (struct pollfd){ .fd = fd, .events = to_poll(events) };
+	return (int)s->npfds++;
+}
+
+static int cb_get_revents(int idx, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	if (idx < 0 || (unsigned)idx >= s->npfds)
+		return 0;
+	short r = s->pfds[idx].revents;
+	int ev = 0;
+	if (r & POLLIN)
+		ev |= SLIRP_POLL_IN;
+	if (r & POLLOUT)
+		ev |= SLIRP_POLL_OUT;
+	if (r & POLLPRI)
+		ev |= SLIRP_POLL_PRI;
+	if (r & POLLERR)
+		ev |= SLIRP_POLL_ERR;
+	if (r & POLLHUP)
+		ev |= SLIRP_POLL_HUP;
+	return ev;
+}
+
+static void run_timers(struct net_slirp *s, int64_t now_ms)
+{
+	/* a callback may re-arm or free timers: restart the scan after each */
+	bool fired;
+	do {
+		fired = false;
+		for (struct slirp_timer *t = s->timers; t; t = t->next) {
+			if (t->expire_ms >= 0 && t->expire_ms <= now_ms) {
+				t->expire_ms = -1;
+				t->cb(t->cb_opaque);
+				fired = true;
+				break;
+			}
+		}
+	} while (fired);
+}
+
+static void *slirp_thread(void *arg)
+{
+	struct net_slirp *s = arg;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		bool stop = s->stop;
+		struct frame *tx = s->txq_head;
+		s->txq_head = s->txq_tail = NULL;
+		s->txq_len = 0;
+		pthread_mutex_unlock(&s->lock);
+		if (stop) {
+			while (tx) {
+				struct frame *n = tx->next;
+				free(tx);
+				tx = n;
+			}
+			break;
+		}
+		while (tx) {
+			struct frame *n = tx->next;
+			slirp_input(s->slirp, tx->data, (int)tx->len);
+			free(tx);
+			tx = n;
+		}
+
+		uint32_t timeout = 1000;
+		s->npfds = 0;
+		cb_add_poll(s->wake_fd, SLIRP_POLL_IN, s);
+		slirp_pollfds_fill(s->slirp, &timeout, cb_add_poll, s);
+		int64_t now_ms = clock_ns(NULL) / 1000000;
+		for (struct slirp_timer *t = s->timers; t; t = t->next)
+			if (t->expire_ms >= 0)
+				timeout = t->expire_ms <= now_ms ? 0
+					  : (uint32_t)((t->expire_ms - now_ms) < timeout ? t->expire_ms - now_ms : timeout);
+		int r = poll(s->pfds, s->npfds, (int)timeout);
+		if (r > 0 && (s->pfds[0].revents & POLLIN)) {
+			uint64_t v;
+			if (read(s->wake_fd, &v, sizeof(v)) < 0) {
+				/* EAGAIN: someone else drained it */
+			}
+		}
+		slirp_pollfds_poll(s->slirp, r < 0, cb_get_revents, s);
+		run_timers(s, clock_ns(NULL) / 1000000);
+
+		/* deliver what slirp produced, outside any slirp call */
+		struct frame *rx = s->rxq_head;
+		s->rxq_head = s->rxq_tail = NULL;
+		while (rx) {
+			struct frame *n = rx->next;
+			__atomic_fetch_add(&s->nb.stats.rx_frames, 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(&s->nb.stats.rx_bytes, rx->len, __ATOMIC_RELAXED);
+			s->nb.rx(s->nb.rx_opaque, rx->data, rx->len);
+			free(rx);
+			rx = n;
+		}
+	}
+	return NULL;
+}
+
+static int slirp_start(struct net_backend *nb, struct verr **err)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	int r = pthread_create(&s->thread, NULL, slirp_thread, s);
+	if (r)
+		return verr_set(err, r, "start the user network thread");
+	s->started = true;
+	return 0;
+}
+
+static void slirp_send(struct net_backend *nb, const uint8_t *data, size_t len)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	pthread_mutex_lock(&s->lock);
+	if (s->txq_len >= SLIRP_TXQ_MAX) {
+		pthread_mutex_unlock(&s->lock);
+		__atomic_fetch_add(&nb->stats.tx_dropped, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	struct frame *f = xmalloc(sizeof(*f) + len);
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, data, len);
+	if (s->txq_tail)
+		s->txq_tail->next = f;
+	else
+		s->txq_head = f;
+	s->txq_tail = f;
+	s->txq_len++;
+	pthread_mutex_unlock(&s->lock);
+	__atomic_fetch_add(&nb->stats.tx_frames, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&nb->stats.tx_bytes, len, __ATOMIC_RELAXED);
+	wake(s);
+}
+
+static void slirp_destroy(struct net_backend *nb)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_mutex_unlock(&s->lock);
+		wake(s);
+		pthread_join(s->thread, NULL);
+	}
+	if (s->slirp)
+		slirp_cleanup(s->slirp);
+	while (s->timers)
+		cb_timer_free(s->timers, s);
+	while (s->rxq_head) {
+		struct frame *n = s->rxq_head->next;
+		free(s->rxq_head);
+		s->rxq_head = n;
+	}
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
+	pthread_mutex_destroy(&s->lock);
+	free(s->pfds);
+	free(s);
+}
+
+static const struct net_backend_ops slirp_ops = {
+	.start = slirp_start,
+	.send = slirp_send,
+	.destroy = slirp_destroy,
+};
+
+static int parse_port(const char *s, size_t n, int *out)
+{
+	if (n == 0 || n > 5)
+		return -1;
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* "[ADDR]:PORT" with an optional address; *addr keeps its default if empty. */
+static int parse_addr_port(const char *s, size_t n, struct in_addr *addr, int *port)
+{
+	const char *colon = memrchr(s, ':', n);
+	if (!colon)
+		return -1;
+	size_t alen = (size_t)(colon - s);
+	if (alen) {
+		char buf[INET_ADDRSTRLEN];
+		if (alen >= sizeof(buf))
+			return -1;
+		memcpy(buf, s, alen);
+		buf[alen] = 0;
+		if (inet_pton(AF_INET, buf, addr) != 1)
+			return -1;
+	}
+	return parse_port(colon + 1, n - alen - 1, port);
+}
+
+/* hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT (QEMU's syntax) */
+static int parse_hostfwd(const char *v, struct hostfwd *f)
+{
+	f->is_udp = 0;
+	if (strncmp(v, "tcp:", 4) == 0) {
+		v += 4;
+	} else if (strncmp(v, "udp:", 4) == 0) {
+		f->is_udp = 1;
+		v += 4;
+	}
+	const char *dash = strchr(v, '-');
+	if (!dash)
+		return -1;
+	f->host_addr.s_addr = htonl(INADDR_ANY);
+	inet_pton(AF_INET, "10.0.2.15", &f->guest_addr);
+	/* "HPORT" alone is accepted for the host side, as QEMU does */
+	if (!memchr(v, ':', (size_t)(dash - v))) {
+		if (parse_port(v, (size_t)(dash - v), &f->host_port) < 0)
+			return -1;
+	} else if (parse_addr_port(v, (size_t)(dash - v), &f->host_addr, &f->host_port) < 0) {
+		return -1;
+	}
+	return parse_addr_port(dash + 1, strlen(dash + 1), &f->guest_addr, &f->guest_port);
+}
+
+int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err)
+{
+	struct hostfwd fwd[SLIRP_MAX_FWD];
+	unsigned nfwd = 0;
+	cleanup_free char *copy = xstrdup(opts);
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "hostfwd=", 8) == 0) {
+			if (nfwd == SLIRP_MAX_FWD)
+				return verr_set(err, 0, "--net user: at most %d hostfwd rules", SLIRP_MAX_FWD);
+			if (parse_hostfwd(tok + 8, &fwd[nfwd]) < 0)
+				return verr_set(err, 0, "--net user: '%s': expected hostfwd=tcp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+						tok);
+			nfwd++;
+		} else {
+			return verr_set(err, 0, "--net user: unknown option '%s' (known: hostfwd=)", tok);
+		}
+	}
+	struct net_slirp *s = xcalloc(1, sizeof(*s));
+	s->nb.ops = &slirp_ops;
+	pthread_mutex_init(&s->lock, NULL);
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0) {
+		verr_set(err, errno, "eventfd");
+		slirp_destroy(&s->nb);
+		return -1;
+	}
+	SlirpConfig cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.version = 1;
+	cfg.in_enabled = true;
+	inet_pton(AF_INET, "10.0.2.0", &cfg.vnetwork);
+	inet_pton(AF_INET, "255.255.255.0", &cfg.vnetmask);
+	inet_pton(AF_INET, "10.0.2.2", &cfg.vhost);
+	inet_pton(AF_INET, "10.0.2.15", &cfg.vdhcp_start);
+	inet_pton(AF_INET, "10.0.2.3", &cfg.vnameserver);
+	cfg.vhostname = "vessel";
+	s->slirp = slirp_new(&cfg, &slirp_cbs, s);
+	if (!s->slirp) {
+		verr_set(err, 0, "--net user: could not start user-mode networking");
+		slirp_destroy(&s->nb);
+		return -1;
+	}
+	for (unsigned i = 0; i < nfwd; i++) {
+		if (slirp_add_hostfwd(s->slirp, fwd[i].is_udp, fwd[i].host_addr, fwd[i].host_port, fwd[i].guest_addr,
+				      fwd[i].guest_port) < 0) {
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &fwd[i].host_addr, a, sizeof(a));
+			verr_set(err, 0, "--net user: hostfwd: cannot listen on %s %s:%d (port in use?)",
+				 fwd[i].is_udp ? "udp" : "tcp", a, fwd[i].host_port);
+			slirp_destroy(&s->nb);
+			return -1;
+		}
+	}
+	*out = &s->nb;
+	return 0;
+}
