@@ -477,7 +477,7 @@ static int cg_mkdir(const char *root, const char *rel, bool cpuset, bool v2_enab
 	return 0;
 }
 
-static int cg_apply(struct oci_cgroup *cg, json_t *res, bool create, struct verr **err);
+static int cg_apply(struct oci_cgroup *cg, json_t *res, struct verr **err);
 
 int oci_cgroup_create(const char *id, const char *cgroups_path, bool systemd_cgroup,
 		      json_t *resources, pid_t pid, struct oci_cgroup **out, struct verr **err)
@@ -508,7 +508,7 @@ int oci_cgroup_create(const char *id, const char *cgroups_path, bool systemd_cgr
 		free(h->path);
 		h->path = full;
 	}
-	if (resources && cg_apply(cg, resources, true, err) < 0)
+	if (resources && cg_apply(cg, resources, err) < 0)
 		goto fail;
 	if (pid > 0 && oci_cgroup_enter(cg, pid, err) < 0)
 		goto fail;
@@ -1275,8 +1275,8 @@ static int cg_unified(struct oci_cgroup *cg, json_t *u, struct verr **err)
 	return 0;
 }
 
-/* Applies linux.resources; create adds the default device rules. */
-static int cg_apply(struct oci_cgroup *cg, json_t *res, bool create, struct verr **err)
+/* Applies linux.resources: only the members present change. */
+static int cg_apply(struct oci_cgroup *cg, json_t *res, struct verr **err)
 {
 	if (json_is_null(res))
 		return 0;
@@ -1306,7 +1306,7 @@ static int cg_apply(struct oci_cgroup *cg, json_t *res, bool create, struct verr
 
 int oci_cgroup_update(struct oci_cgroup *cg, json_t *resources, struct verr **err)
 {
-	if (cg_apply(cg, resources, false, err) < 0)
+	if (cg_apply(cg, resources, err) < 0)
 		return verr_wrap(err, "update cgroup %s", cg->relpath);
 	return 0;
 }

@@ -66,7 +66,10 @@ static int run_filtered(struct oci_seccomp *f, int (*body)(void))
 			_exit(100);
 		if (oci_seccomp_load(f, NULL) < 0)
 			_exit(101);
-		_exit(body());
+		/* exit_group directly: ASan's _exit runs a leak check that needs
+		 * syscalls the filter may deny */
+		syscall(SYS_exit_group, body());
+		_exit(102);
 	}
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
