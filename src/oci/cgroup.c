@@ -187,7 +187,7 @@ static int cg_find_mounts(struct oci_cgroup *cg, struct verr **err)
 		bool dup = false;
 		for (size_t i = 0; i < nseen; i++)
 			dup |= !strcmp(seen[i], fields[2]);
-		if (dup || cg->n >= CG_MAX_HIER)
+		if (dup || cg->n >= CG_MAX_HIER || nseen >= CG_MAX_HIER)
 			continue;
 		snprintf(seen[nseen++], sizeof(seen[0]), "%s", fields[2]);
 		char ctrls[256] = "";

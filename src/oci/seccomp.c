@@ -214,7 +214,7 @@ static int seccomp_add_rule(scmp_filter_ctx ctx, const char *name, uint32_t acti
 }
 
 static int seccomp_add_syscalls(scmp_filter_ctx ctx, json_t *syscalls, uint32_t def_action,
-				unsigned def_ret, struct verr **err)
+				struct verr **err)
 {
 	if (!syscalls || json_is_null(syscalls))
 		return 0;
@@ -226,7 +226,8 @@ static int seccomp_add_syscalls(scmp_filter_ctx ctx, json_t *syscalls, uint32_t 
 		if (!json_is_object(sc))
 			return verr_set(err, 0, "syscalls[%zu]: expected an object", i);
 		uint32_t action;
-		if (seccomp_parse_action(sc, "action", "errnoRet", def_ret, &action, err) < 0)
+		/* syscalls[].errnoRet defaults to EPERM, not to defaultErrnoRet */
+		if (seccomp_parse_action(sc, "action", "errnoRet", EPERM, &action, err) < 0)
 			return verr_wrap(err, "syscalls[%zu]", i);
 		json_t *names = json_object_get(sc, "names");
 		if (!json_is_array(names))
@@ -329,7 +330,6 @@ int oci_seccomp_compile(json_t *seccomp, struct oci_seccomp **out, struct verr *
 		return verr_set(err, 0, "seccomp: expected an object");
 	if (json_object_get(seccomp, "listenerPath"))
 		return verr_set(err, 0, "seccomp: listenerPath is not supported");
-	unsigned def_ret;
 	uint32_t def_action;
 	if (seccomp_parse_action(seccomp, "defaultAction", "defaultErrnoRet", EPERM, &def_action, err) < 0)
 		return verr_wrap(err, "seccomp");
@@ -345,10 +345,9 @@ int oci_seccomp_compile(json_t *seccomp, struct oci_seccomp **out, struct verr *
 		verr_set(err, -rc, "seccomp: seccomp_attr_set NNP");
 		goto fail;
 	}
-	if (seccomp_get_ret(seccomp, "defaultErrnoRet", EPERM, &def_ret, err) < 0 ||
-	    seccomp_parse_flags(json_object_get(seccomp, "flags"), &f->flags, err) < 0 ||
+	if (seccomp_parse_flags(json_object_get(seccomp, "flags"), &f->flags, err) < 0 ||
 	    seccomp_add_arches(ctx, json_object_get(seccomp, "architectures"), err) < 0 ||
-	    seccomp_add_syscalls(ctx, json_object_get(seccomp, "syscalls"), def_action, def_ret, err) < 0 ||
+	    seccomp_add_syscalls(ctx, json_object_get(seccomp, "syscalls"), def_action, err) < 0 ||
 	    seccomp_export(ctx, f, err) < 0) {
 		verr_wrap(err, "seccomp");
 		goto fail;

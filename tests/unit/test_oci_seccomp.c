@@ -170,6 +170,14 @@ static void test_default_errno(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), EACCES);
 	oci_seccomp_free(f);
+
+	/* a rule's errnoRet defaults to EPERM, whatever defaultErrnoRet says */
+	f = compile_ok("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"defaultErrnoRet\":13,\"syscalls\":["
+		       "{\"names\":[\"mkdirat\"],\"action\":\"SCMP_ACT_ERRNO\"}]}");
+	st = run_filtered(f, body_mkdir_errno);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), EPERM);
+	oci_seccomp_free(f);
 }
 
 static void test_arg_conditions(void **state)
