@@ -22,15 +22,27 @@
 #define BASE 0x80000000ull
 #define RAM (4u << 20)
 #define QNUM 16
-#define DESC (BASE + 0x1000)
-#define AVAIL (BASE + 0x2000)
-#define USED (BASE + 0x3000)
 #define DATA (BASE + 0x10000)
+
+/* Two queues' rings; `cq` selects the one the helpers below work on. */
+struct qlayout {
+	uint64_t desc, avail, used;
+	uint16_t ai, nd; /* next avail index, next free descriptor */
+};
+static struct qlayout Q[2] = {
+	{ BASE + 0x1000, BASE + 0x2000, BASE + 0x3000, 0, 0 },
+	{ BASE + 0x5000, BASE + 0x6000, BASE + 0x7000, 0, 0 },
+};
+static unsigned cq;
+#define DESC (Q[cq].desc)
+#define AVAIL (Q[cq].avail)
+#define USED (Q[cq].used)
+#define avail_idx (Q[cq].ai)
+#define next_desc (Q[cq].nd)
 
 static struct guest_mem mem;
 static pthread_mutex_t board_lock = PTHREAD_MUTEX_INITIALIZER;
 static int irq_level, irq_raises;
-static uint16_t avail_idx, next_desc;
 
 static void irq_set(void *opaque, unsigned n, bool level)
 {
@@ -69,7 +81,8 @@ static int setup(void **state)
 	mem.base_gpa = BASE;
 	mem.size = RAM;
 	irq_level = irq_raises = 0;
-	avail_idx = next_desc = 0;
+	Q[0].ai = Q[0].nd = Q[1].ai = Q[1].nd = 0;
+	cq = 0;
 	return mem.hva ? 0 : -1;
 }
 
@@ -77,7 +90,8 @@ static void reset_mem(void)
 {
 	memset(mem.hva, 0, RAM);
 	irq_level = irq_raises = 0;
-	avail_idx = next_desc = 0;
+	Q[0].ai = Q[0].nd = Q[1].ai = Q[1].nd = 0;
+	cq = 0;
 }
 
 static int teardown(void **state)
@@ -93,7 +107,7 @@ static struct irq_line irq(void)
 }
 
 /* Linux's sequence (§3.1.1), with the features the driver wants. */
-static void driver_init(struct virtio_mmio *t, uint64_t want)
+static void driver_init_n(struct virtio_mmio *t, uint64_t want, unsigned nq)
 {
 	assert_int_equal(rd(t, 0x000), 0x74726976);
 	assert_int_equal(rd(t, 0x004), 2);
@@ -112,18 +126,25 @@ static void driver_init(struct virtio_mmio *t, uint64_t want)
 	wr(t, 0x020, (uint32_t)(want >> 32));
 	wr(t, 0x070, 3 | 8);
 	assert_true(rd(t, 0x070) & 8);
-	wr(t, 0x030, 0);
-	assert_true(rd(t, 0x034) >= QNUM);
-	wr(t, 0x038, QNUM);
-	wr(t, 0x080, (uint32_t)DESC);
-	wr(t, 0x084, (uint32_t)(DESC >> 32));
-	wr(t, 0x090, (uint32_t)AVAIL);
-	wr(t, 0x094, 0);
-	wr(t, 0x0a0, (uint32_t)USED);
-	wr(t, 0x0a4, 0);
-	wr(t, 0x044, 1);
-	assert_int_equal(rd(t, 0x044), 1);
+	for (unsigned q = 0; q < nq; q++) {
+		wr(t, 0x030, q);
+		assert_true(rd(t, 0x034) >= QNUM);
+		wr(t, 0x038, QNUM);
+		wr(t, 0x080, (uint32_t)Q[q].desc);
+		wr(t, 0x084, (uint32_t)(Q[q].desc >> 32));
+		wr(t, 0x090, (uint32_t)Q[q].avail);
+		wr(t, 0x094, 0);
+		wr(t, 0x0a0, (uint32_t)Q[q].used);
+		wr(t, 0x0a4, 0);
+		wr(t, 0x044, 1);
+		assert_int_equal(rd(t, 0x044), 1);
+	}
 	wr(t, 0x070, 3 | 8 | 4);
+}
+
+static void driver_init(struct virtio_mmio *t, uint64_t want)
+{
+	driver_init_n(t, want, 1);
 }
 
 struct buf {
@@ -147,7 +168,7 @@ static void publish(struct virtio_mmio *t, uint16_t head)
 	ring[avail_idx % QNUM] = head;
 	avail_idx++;
 	__atomic_store_n((uint16_t *)g(AVAIL + 2), avail_idx, __ATOMIC_RELEASE);
-	wr(t, 0x050, 0);
+	wr(t, 0x050, cq);
 }
 
 static uint16_t submit(struct virtio_mmio *t, const struct buf *b, unsigned n)
@@ -449,6 +470,57 @@ static void test_event_idx(void **state)
 	virtio_rng_destroy(r);
 }
 
+static char console_out[64];
+static size_t console_out_len;
+static int console_rx_ready;
+
+static void console_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	(void)opaque;
+	if (len > sizeof(console_out) - console_out_len)
+		len = sizeof(console_out) - console_out_len;
+	memcpy(console_out + console_out_len, buf, len);
+	console_out_len += len;
+}
+
+static void console_ready(void *opaque)
+{
+	(void)opaque;
+	console_rx_ready++;
+}
+
+static void test_console(void **state)
+{
+	(void)state;
+	struct virtio_console_io io = { .output = console_output, .rx_ready = console_ready };
+	struct virtio_console *c = virtio_console_create(&io, &mem, irq(), &board_lock);
+	struct virtio_mmio *t = virtio_console_transport(c);
+	assert_int_equal(rd(t, 0x008), 3);
+	driver_init_n(t, 1ull << 32, 2);
+	/* no receive buffer yet: input is not taken */
+	pthread_mutex_lock(&board_lock);
+	assert_int_equal(virtio_console_input(c, (const uint8_t *)"ls\n", 3), 0);
+	pthread_mutex_unlock(&board_lock);
+	struct buf rxb = { DATA, 2, true };
+	submit(t, &rxb, 1);
+	assert_int_equal(console_rx_ready, 1);
+	pthread_mutex_lock(&board_lock);
+	assert_int_equal(virtio_console_input(c, (const uint8_t *)"ls\n", 3), 2);
+	pthread_mutex_unlock(&board_lock);
+	assert_int_equal(wait_used(1), 2);
+	assert_memory_equal(g(DATA), "ls", 2);
+	/* output on queue 1 */
+	cq = 1;
+	memcpy(g(DATA + 0x100), "hello ", 6);
+	memcpy(g(DATA + 0x200), "hvc0", 4);
+	struct buf txb[2] = { { DATA + 0x100, 6, false }, { DATA + 0x200, 4, false } };
+	submit(t, txb, 2);
+	wait_used(1);
+	assert_int_equal(console_out_len, 10);
+	assert_memory_equal(console_out, "hello hvc0", 10);
+	virtio_console_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +528,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_blk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_rings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_idx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_console, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

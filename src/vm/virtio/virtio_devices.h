@@ -47,4 +47,20 @@ struct virtio_net *virtio_net_create(struct net_backend *nb, const uint8_t mac[6
 struct virtio_mmio *virtio_net_transport(struct virtio_net *n);
 void virtio_net_destroy(struct virtio_net *n);
 
+struct virtio_console;
+struct virtio_console_io {
+	/* Bytes the guest wrote to hvc0 (board lock held). */
+	void (*output)(void *opaque, const uint8_t *buf, size_t len);
+	/* The guest posted receive buffers: input may be offered again. */
+	void (*rx_ready)(void *opaque);
+	void *opaque;
+};
+/* virtio-console (§5.3), one port. */
+struct virtio_console *virtio_console_create(const struct virtio_console_io *io, const struct guest_mem *mem,
+					     struct irq_line irq, pthread_mutex_t *lock);
+struct virtio_mmio *virtio_console_transport(struct virtio_console *c);
+/* Offers input (board lock held); returns the bytes the guest had room for. */
+size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t len);
+void virtio_console_destroy(struct virtio_console *c);
+
 #endif
