@@ -201,6 +201,11 @@ struct create_ctx {
 	bool new_userns;
 };
 
+static void init_fatal_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
 /* The container's init (pid 1 of its pid namespace). Never returns. */
 static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 {
@@ -210,6 +215,12 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	struct sync_msg m;
 	char *state = NULL;
 
+	/* As pid 1 of its namespace the init ignores fatal signals it has no
+	 * handler for, so a fault would spin forever: exit instead. execve
+	 * resets these handlers. */
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++)
+		signal(fatal[i], init_fatal_signal);
 	/* Not dumpable until execve: other processes of the container cannot
 	 * ptrace us or open our /proc entries (fds, exe) meanwhile. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -120,8 +120,8 @@ static int remount_bind(const char *target, unsigned long flags, unsigned long c
 	return 0;
 }
 
-static int mount_cgroup(const struct oci_rootfs *r, const struct oci_mount *m, const char *target,
-			struct verr **err)
+static int mount_cgroup(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m,
+			const char *target, struct verr **err)
 {
 	struct statfs sf;
 	if (statfs("/sys/fs/cgroup", &sf) < 0)
@@ -144,9 +144,18 @@ static int mount_cgroup(const struct oci_rootfs *r, const struct oci_mount *m, c
 	 * (cpu -> cpu,cpuacct) as the host. */
 	if (mount("tmpfs", target, "tmpfs", fl, "mode=755") < 0)
 		return verr_set(err, errno, "mount tmpfs on '%s'", m->destination);
-	int tfd = open(target, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* The fd behind target names the directory under the new tmpfs:
+	 * resolve the destination again to get the tmpfs itself. */
+	int tpath = oci_open_in_root(rootfd, m->destination, false, false, err);
+	if (tpath < 0)
+		return -1;
+	char tbuf[32];
+	int tfd = open(fdpath(tpath, tbuf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	close(tpath);
 	if (tfd < 0)
 		return verr_set(err, errno, "open '%s'", m->destination);
+	char tfdbuf[32];
+	target = fdpath(tfd, tfdbuf);
 	DIR *d = opendir("/sys/fs/cgroup");
 	if (!d) {
 		close(tfd);
@@ -192,10 +201,10 @@ static int mount_cgroup(const struct oci_rootfs *r, const struct oci_mount *m, c
 				   m->clear_flags, dst, err);
 	}
 	closedir(d);
-	close(tfd);
 	if (ret == 0 && (m->flags & MS_RDONLY) &&
 	    mount("tmpfs", target, "tmpfs", MS_REMOUNT | fl | MS_RDONLY, "mode=755") < 0)
 		ret = verr_set(err, errno, "remount '%s' read-only", m->destination);
+	close(tfd);
 	return ret;
 }
 
@@ -241,7 +250,7 @@ static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mou
 			}
 		}
 	} else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
-		ret = mount_cgroup(r, m, target, err);
+		ret = mount_cgroup(r, rootfd, m, target, err);
 	} else {
 		unsigned long fl = m->flags;
 		int rc = mount(m->source ? m->source : type, target, type, fl, m->data);
@@ -291,6 +300,7 @@ static int make_device(int rootfd, const char *path, char type, unsigned major, 
 	const char *name = slash ? slash + 1 : dir;
 	if (slash)
 		*slash = 0;
+	cleanup_free char *target = NULL;
 	int pfd = oci_open_in_root(rootfd, *dir ? dir : "/", true, false, err);
 	if (pfd < 0)
 		return -1;
@@ -328,7 +338,7 @@ static int make_device(int rootfd, const char *path, char type, unsigned major, 
 		goto out;
 	}
 	close(f);
-	cleanup_free char *target = xasprintf("/proc/self/fd/%d/%s", dfd, name);
+	target = xasprintf("/proc/self/fd/%d/%s", dfd, name);
 	if (mount(path, target, NULL, MS_BIND, NULL) < 0)
 		ret = verr_set(err, errno, "bind host device '%s'", path);
 out:
