@@ -233,6 +233,13 @@ cleanup() {
 		timeout 10 "$RUNTIME" --root "$ROOT" kill "$_id" KILL >/dev/null 2>&1
 		timeout 10 "$RUNTIME" --root "$ROOT" delete --force "$_id" >/dev/null 2>&1
 	done
+	# Runtime processes stuck past their timeout (e.g. a child that lost its
+	# parent) still carry "--root $ROOT" in their command line.
+	for _p in /proc/[0-9]*; do
+		[ "${_p#/proc/}" = $$ ] && continue
+		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "--root $ROOT " &&
+			kill -9 "${_p#/proc/}" 2>/dev/null
+	done
 	for _c in /sys/fs/cgroup/*/$CG_PARENT/$TAG-* /sys/fs/cgroup/unified/$CG_PARENT/$TAG-*; do
 		[ -d "$_c" ] || continue
 		[ -f "$_c/cgroup.procs" ] && for _p in $(cat "$_c/cgroup.procs"); do kill -9 "$_p" 2>/dev/null; done
