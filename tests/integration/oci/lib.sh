@@ -237,7 +237,7 @@ cleanup() {
 	# parent) still carry "--root $ROOT" in their command line.
 	for _p in /proc/[0-9]*; do
 		[ "${_p#/proc/}" = $$ ] && continue
-		tr '\0' ' ' <"$_p/cmdline" 2>/dev/null | grep -q -- "--root $ROOT " &&
+		{ tr '\0' ' ' <"$_p/cmdline"; } 2>/dev/null | grep -q -- "--root $ROOT " &&
 			kill -9 "${_p#/proc/}" 2>/dev/null
 	done
 	for _c in /sys/fs/cgroup/*/$CG_PARENT/$TAG-* /sys/fs/cgroup/unified/$CG_PARENT/$TAG-*; do
