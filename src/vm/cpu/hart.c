@@ -2,6 +2,7 @@
  * 3.1.9 "mip and mie", 3.3.1 "ECALL/EBREAK", 3.3.2 "xRET", 3.3.3 "WFI"),
  * timers, sleeping and the run loop. */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -10,7 +11,7 @@
 
 /* Instructions executed between two checks of timers, interrupts and
  * requests from other threads (~tens of microseconds). */
-#define SLICE_INSNS 4096
+#define SLICE_INSNS 2048
 /* Longest sleep without re-checking sh->stop, in case nobody kicks us. */
 #define MAX_SLEEP_NS 100000000ll
 
@@ -258,8 +259,27 @@ static uint64_t next_deadline(const struct hart *h)
 
 static bool wake_condition(struct hart *h)
 {
-	return atomic_load(&h->sh->stop) || atomic_load(&h->kicked) ||
-	       atomic_load(&h->flush_req);
+	return atomic_load(&h->sh->stop) || atomic_load(&h->kicked);
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* The hart running on this thread, if any (for remote flush waits). */
+static __thread struct hart *current_hart;
+
+/* Performs the TLB flushes other threads asked for. On the hart's thread. */
+static void serve_flush(struct hart *h)
+{
+	uint64_t g = atomic_load(&h->flush_gen);
+	if (g != atomic_load_explicit(&h->flush_ack, memory_order_relaxed)) {
+		mmu_flush_paged(h);
+		atomic_store(&h->flush_ack, g);
+	}
 }
 
 enum sleep_mode { SLEEP_WFI, SLEEP_STOPPED, SLEEP_DEAD };
@@ -338,8 +358,27 @@ uint64_t hart_get_mtimecmp(const struct hart *h)
 
 void hart_request_tlb_flush(struct hart *h)
 {
-	atomic_store(&h->flush_req, true);
+	/* SBI remote fences must be complete when the call returns (Linux
+	 * changes PTEs right after), so wait until the target has flushed,
+	 * unless it is outside its execution loop: then it flushes before it
+	 * executes again (it reads flush_gen after setting in_exec). */
+	uint64_t g = atomic_fetch_add(&h->flush_gen, 1) + 1;
+	if (h == current_hart) {
+		serve_flush(h);
+		return;
+	}
 	hart_kick(h);
+	unsigned spins = 0;
+	while (atomic_load(&h->in_exec) && atomic_load(&h->flush_ack) < g &&
+	       !atomic_load(&h->sh->stop)) {
+		/* two harts flushing each other must not deadlock */
+		if (current_hart)
+			serve_flush(current_hart);
+		if (++spins > 64)
+			sched_yield();
+		else
+			cpu_relax();
+	}
 }
 
 int hart_start(struct hart *h, uint64_t pc, uint64_t opaque)
@@ -391,6 +430,7 @@ uint64_t hart_get_pc(const struct hart *h)
 
 void hart_run(struct hart *h)
 {
+	current_hart = h;
 	while (!atomic_load(&h->sh->stop)) {
 		int st = atomic_load(&h->hsm_state);
 		if (st == HART_STOP_PENDING) {
@@ -404,9 +444,10 @@ void hart_run(struct hart *h)
 			hart_enter_supervisor(h, pc, op);
 			continue;
 		}
-		if (atomic_exchange(&h->flush_req, false))
-			mmu_flush_paged(h);
+		atomic_store(&h->in_exec, true);
+		serve_flush(h);
 		if (st != HART_STARTED || h->dead) {
+			atomic_store(&h->in_exec, false);
 			sleep_hart(h, h->dead ? SLEEP_DEAD : SLEEP_STOPPED);
 			continue;
 		}
@@ -414,6 +455,7 @@ void hart_run(struct hart *h)
 		hart_update_timers(h, cpu_mtime(h->sh));
 		if (h->wfi) {
 			if (!(atomic_load(&h->mip) & h->mie)) {
+				atomic_store(&h->in_exec, false);
 				sleep_hart(h, SLEEP_WFI);
 				continue;
 			}
@@ -425,4 +467,6 @@ void hart_run(struct hart *h)
 		h->brk = false;
 		hart_exec_slice(h, SLICE_INSNS);
 	}
+	atomic_store(&h->in_exec, false);
+	current_hart = NULL;
 }

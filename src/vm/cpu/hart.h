@@ -116,7 +116,11 @@ struct hart {
 
 	/* cross-thread requests */
 	atomic_int hsm_state;
-	atomic_bool flush_req;
+	/* remote TLB flushes: requesters bump flush_gen and wait for flush_ack
+	 * while the hart is inside its execution loop (in_exec) */
+	_Atomic uint64_t flush_gen;
+	_Atomic uint64_t flush_ack;
+	atomic_bool in_exec;
 	atomic_bool kicked;
 	uint64_t start_pc, start_opaque;
 	bool tlb_super; /* some TLB entry comes from a superpage */
