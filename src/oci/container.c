@@ -197,6 +197,7 @@ struct create_ctx {
 	struct oci_seccomp *seccomp;
 	struct oci_cgroup *cg;
 	int console_fd;
+	int fifo_fd;
 	int sync[2];
 	bool new_userns;
 };
@@ -251,12 +252,9 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	if (oci_hooks_run(s->hooks.list[OCI_HOOK_CREATE_CONTAINER], s->hooks.n[OCI_HOOK_CREATE_CONTAINER],
 			  state, "createContainer", &err) < 0)
 		child_fail(sync, err);
-	cleanup_free char *fifo_path = xasprintf("%s/" OCI_EXEC_FIFO, c->dir);
-	int fifo = open(fifo_path, O_PATH | O_CLOEXEC);
-	if (fifo < 0) {
-		verr_set(&err, errno, "open '%s'", fifo_path);
-		child_fail(sync, err);
-	}
+	/* The fifo was opened (O_PATH) by the runtime: in a user namespace the
+	 * init may not be able to search the state directory. */
+	int fifo = c->fifo_fd;
 	if (oci_rootfs_pivot(&r, &err) < 0)
 		child_fail(sync, err);
 	int slave = -1;
@@ -385,7 +383,7 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 {
 	if (oci_id_validate(o->id, err) < 0)
 		return -1;
-	struct create_ctx c = { .rt = rt, .o = o, .console_fd = -1, .sync = { -1, -1 } };
+	struct create_ctx c = { .rt = rt, .o = o, .console_fd = -1, .fifo_fd = -1, .sync = { -1, -1 } };
 	char cwd[PATH_MAX];
 	const char *bundle = o->bundle ? o->bundle : ".";
 	c.bundle = realpath(bundle, NULL);
@@ -445,6 +443,11 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	umask(old);
 	if (fr < 0) {
 		verr_set(err, errno, "create '%s'", fifo);
+		goto out;
+	}
+	c.fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+	if (c.fifo_fd < 0) {
+		verr_set(err, errno, "open '%s'", fifo);
 		goto out;
 	}
 	c.new_userns = s->ns[OCI_NS_USER].present && !s->ns[OCI_NS_USER].path;
@@ -550,6 +553,8 @@ out:
 		close(c.sync[1]);
 	if (c.console_fd >= 0 && c.console_fd != o->console_fd)
 		close(c.console_fd);
+	if (c.fifo_fd >= 0)
+		close(c.fifo_fd);
 	free(state);
 	free(st.created);
 	json_decref(st.cgroup);
