@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -31,7 +32,16 @@ static int openat2_in_root(int rootfd, const char *path, int flags)
 	return fd;
 }
 
+static int open_in_root(int rootfd, const char *path, bool create, bool as_file, int depth,
+			struct verr **err);
+
 int oci_open_in_root(int rootfd, const char *path, bool create, bool as_file, struct verr **err)
+{
+	return open_in_root(rootfd, path, create, as_file, 0, err);
+}
+
+static int open_in_root(int rootfd, const char *path, bool create, bool as_file, int depth,
+			struct verr **err)
 {
 	int fd = openat2_in_root(rootfd, path, O_PATH);
 	if (fd >= 0 || errno != ENOENT || !create) {
@@ -68,6 +78,25 @@ int oci_open_in_root(int rootfd, const char *path, bool create, bool as_file, st
 			p[i] = c;
 			if (parent < 0)
 				return verr_set(err, errno, "open the parent of '%s' in the container", p);
+			/* A dangling symlink (/var/run -> /run with no /run):
+			 * create its target instead, still inside the root. */
+			char link[PATH_MAX];
+			ssize_t ln = readlinkat(parent, p + i, link, sizeof(link) - 1);
+			if (ln > 0) {
+				close(parent);
+				if (depth >= 40)
+					return verr_set(err, ELOOP, "open '%s' in the container", path);
+				link[ln] = 0;
+				p[i] = 0;
+				const char *rest = j < len ? p + j + 1 : "";
+				const char *sep = *rest ? "/" : "";
+				char *next = link[0] == '/' ? xasprintf("%s%s%s", link, sep, rest)
+							    : xasprintf("%s/%s%s%s", p, link, sep, rest);
+				p[i] = c;
+				int nfd = open_in_root(rootfd, next, create, as_file, depth + 1, err);
+				free(next);
+				return nfd;
+			}
 			int r;
 			if (last && as_file) {
 				r = openat(parent, p + i, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
