@@ -393,6 +393,8 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	bool dir_made = false;
 	pid_t stage1 = -1, init = -1;
 	char *state = NULL;
+	cleanup_free char *rootpath = NULL;
+	cleanup_free char *fifo = NULL;
 	struct oci_state st = { 0 };
 	if (oci_spec_load(c.bundle, &c.spec, err) < 0)
 		goto out;
@@ -407,8 +409,8 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	}
 	if (oci_process_check_lsm(&s->process, err) < 0)
 		goto out;
-	cleanup_free char *rootpath = s->root_path[0] == '/' ? xstrdup(s->root_path)
-							     : xasprintf("%s/%s", c.bundle, s->root_path);
+	rootpath = s->root_path[0] == '/' ? xstrdup(s->root_path)
+					  : xasprintf("%s/%s", c.bundle, s->root_path);
 	c.rootfs = realpath(rootpath, NULL);
 	if (!c.rootfs) {
 		verr_set(err, errno, "root.path '%s'", rootpath);
@@ -437,7 +439,7 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 		goto out;
 	dir_made = true;
 	c.dir = oci_state_dir(rt->root, o->id);
-	cleanup_free char *fifo = xasprintf("%s/" OCI_EXEC_FIFO, c.dir);
+	fifo = xasprintf("%s/" OCI_EXEC_FIFO, c.dir);
 	mode_t old = umask(0);
 	int fr = mkfifo(fifo, 0622);
 	umask(old);
@@ -629,11 +631,11 @@ int oci_container_start(const struct oci_runtime *rt, const char *id, struct ver
 	if (load(rt, id, &l, err) < 0)
 		return -1;
 	int ret = -1;
+	cleanup_free char *fifo = xasprintf("%s/%s/" OCI_EXEC_FIFO, rt->root, id);
 	if (l.status != OCI_CREATED) {
 		verr_set(err, 0, "cannot start a container that has %s", l.status == OCI_STOPPED ? "stopped" : "already started");
 		goto out;
 	}
-	cleanup_free char *fifo = xasprintf("%s/%s/" OCI_EXEC_FIFO, rt->root, id);
 	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		verr_set(err, errno, "open '%s'", fifo);
