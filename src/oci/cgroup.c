@@ -240,6 +240,37 @@ static const char *cg_dir(const struct oci_cgroup *cg, const char *ctrl)
 	return NULL;
 }
 
+static bool cg_word_in(const char *list, const char *w)
+{
+	size_t l = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += l)
+		if ((p == list || p[-1] == ' ') && (p[l] == ' ' || p[l] == '\0' || p[l] == '\n'))
+			return true;
+	return false;
+}
+
+/* Directory holding controller ctrl's files, and whether they have the v2
+ * names: the v1 hierarchy that has it, else the unified directory when the
+ * controller is available there (always on v2; on a hybrid host only what
+ * v1 does not hold, hugetlb on this one). NULL if neither. */
+static const char *cg_ctrl(const struct oci_cgroup *cg, const char *ctrl, bool *v2)
+{
+	*v2 = false;
+	for (size_t i = 0; i < cg->n; i++)
+		if (!cg->h[i].v2 && cg_hier_has(&cg->h[i], ctrl))
+			return cg->h[i].path;
+	const char *u = oci_cgroup_unified_path(cg);
+	if (!u)
+		return NULL;
+	char buf[1024];
+	if (cg->mode == OCI_CGROUP_V2 ||
+	    (cg_read(u, "cgroup.controllers", buf, sizeof(buf)) > 0 && cg_word_in(buf, ctrl))) {
+		*v2 = true;
+		return u;
+	}
+	return NULL;
+}
+
 /* The hierarchy used to list and signal processes. */
 static const char *cg_main_dir(const struct oci_cgroup *cg)
 {
@@ -501,7 +532,7 @@ int oci_cgroup_create(const char *id, const char *cgroups_path, bool systemd_cgr
 	for (size_t i = 0; i < cg->n; i++) {
 		struct cg_hier *h = &cg->h[i];
 		if (cg_mkdir(h->path, cg->relpath, cg_hier_has(h, "cpuset"),
-			     h->v2 && cg->mode == OCI_CGROUP_V2, err) < 0)
+			     h->v2, err) < 0)
 			goto fail;
 		made = true;
 		char *full = xasprintf("%s%s", h->path, cg->relpath);
@@ -603,10 +634,10 @@ static int cg_memory(struct oci_cgroup *cg, json_t *m, struct verr **err)
 		return verr_set(err, 0, "disableOOMKiller: expected a boolean");
 	if (!has_limit && !has_resv && !has_swap && !has_kernel && !has_ktcp && !has_swappiness && !json_is_true(oom))
 		return 0;
-	const char *dir = cg_dir(cg, "memory");
+	bool v2;
+	const char *dir = cg_ctrl(cg, "memory", &v2);
 	if (cg_need(dir, "memory", err) < 0)
 		return -1;
-	bool v2 = cg->mode == OCI_CGROUP_V2;
 	if (v2) {
 		if (has_limit) {
 			cleanup_free char *s = cg_limit(limit, true);
@@ -712,9 +743,9 @@ static int cg_cpu(struct oci_cgroup *cg, json_t *c, struct verr **err)
 	    cg_int(c, "idle", &has_idle, &idle, err) < 0 || cg_str(c, "cpus", &cpus, err) < 0 ||
 	    cg_str(c, "mems", &mems, err) < 0)
 		return -1;
-	bool v2 = cg->mode == OCI_CGROUP_V2;
+	bool v2;
 	if (has_shares || has_quota || has_period || has_rt_rt || has_rt_period || has_idle) {
-		const char *dir = cg_dir(cg, "cpu");
+		const char *dir = cg_ctrl(cg, "cpu", &v2);
 		if (cg_need(dir, "cpu", err) < 0)
 			return -1;
 		if (has_shares && shares != 0) {
@@ -760,7 +791,7 @@ static int cg_cpu(struct oci_cgroup *cg, json_t *c, struct verr **err)
 			return -1;
 	}
 	if ((cpus && *cpus) || (mems && *mems)) {
-		const char *dir = cg_dir(cg, "cpuset");
+		const char *dir = cg_ctrl(cg, "cpuset", &v2);
 		if (cg_need(dir, "cpuset", err) < 0)
 			return -1;
 		if (cpus && *cpus && cg_write(dir, "cpuset.cpus", cpus, err) < 0)
@@ -779,7 +810,8 @@ static int cg_pids(struct oci_cgroup *cg, json_t *p, struct verr **err)
 		return -1;
 	if (!has)
 		return 0;
-	const char *dir = cg_dir(cg, "pids");
+	bool v2;
+	const char *dir = cg_ctrl(cg, "pids", &v2);
 	if (cg_need(dir, "pids", err) < 0)
 		return -1;
 	cleanup_free char *s = limit <= 0 ? xstrdup("max") : cg_fmt(limit);
@@ -835,8 +867,10 @@ static int cg_dev_list(json_t *list, const char *what, const char *dir, bool v2,
 
 static int cg_blkio(struct oci_cgroup *cg, json_t *b, struct verr **err)
 {
-	bool v2 = cg->mode == OCI_CGROUP_V2;
-	const char *dir = cg_dir(cg, v2 ? "io" : "blkio");
+	bool v2;
+	const char *dir = cg_ctrl(cg, "blkio", &v2);
+	if (!dir)
+		dir = cg_ctrl(cg, "io", &v2);
 	if (!dir) {
 		log_debug("cgroup: no blkio controller, blockIO ignored");
 		return 0;
@@ -903,7 +937,8 @@ static int cg_hugetlb(struct oci_cgroup *cg, json_t *list, struct verr **err)
 		return verr_set(err, 0, "hugepageLimits: expected an array");
 	if (json_array_size(list) == 0)
 		return 0;
-	const char *dir = cg_dir(cg, "hugetlb");
+	bool v2;
+	const char *dir = cg_ctrl(cg, "hugetlb", &v2);
 	if (cg_need(dir, "hugetlb", err) < 0)
 		return -1;
 	size_t i;
@@ -916,7 +951,6 @@ static int cg_hugetlb(struct oci_cgroup *cg, json_t *list, struct verr **err)
 		for (const char *p = size; *p; p++)
 			if (!isalnum((unsigned char)*p))
 				return verr_set(err, 0, "hugepageLimits[%zu]: bad pageSize '%s'", i, size);
-		bool v2 = cg->mode == OCI_CGROUP_V2;
 		cleanup_free char *file = xasprintf("hugetlb.%s.%s", size, v2 ? "max" : "limit_in_bytes");
 		cleanup_free char *v = cg_limit(limit, v2);
 		if (cg_write(dir, file, v, err) < 0)
@@ -969,7 +1003,8 @@ static int cg_rdma(struct oci_cgroup *cg, json_t *r, struct verr **err)
 		return verr_set(err, 0, "rdma: expected an object");
 	if (json_object_size(r) == 0)
 		return 0;
-	const char *dir = cg_dir(cg, "rdma");
+	bool v2;
+	const char *dir = cg_ctrl(cg, "rdma", &v2);
 	if (cg_need(dir, "rdma", err) < 0)
 		return -1;
 	const char *dev;
@@ -1231,12 +1266,13 @@ int oci_cgroup_devices_bpf(const char *dir, json_t *list, struct verr **err)
 
 static int cg_devices(struct oci_cgroup *cg, json_t *list, struct verr **err)
 {
-	if (cg->mode == OCI_CGROUP_V2) {
-		const char *u = oci_cgroup_unified_path(cg);
-		return u ? oci_cgroup_devices_bpf(u, list, err) : 0;
-	}
-	const char *dir = cg_dir(cg, "devices");
+	const char *dir = cg->mode == OCI_CGROUP_V2 ? NULL : cg_dir(cg, "devices");
 	if (!dir) {
+		/* v2, or a v1 host without the devices hierarchy: a BPF program
+		 * on the unified directory when there is one */
+		const char *u = oci_cgroup_unified_path(cg);
+		if (u)
+			return oci_cgroup_devices_bpf(u, list, err);
 		log_debug("cgroup: no devices controller, device rules ignored");
 		return 0;
 	}

@@ -658,6 +658,61 @@ static void test_v2_namespace(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* hugepageLimits: the v1 hugetlb hierarchy, or the unified one where the
+ * controller lives there (on this hybrid host hugetlb is only in cgroup2). */
+static void test_hugetlb(void **state)
+{
+	(void)state;
+	SKIP_IF_NO_CGROUPFS();
+	enum oci_cgroup_mode mode;
+	assert_int_equal(oci_cgroup_detect(&mode, NULL), 0);
+	if (!dir_exists("/sys/kernel/mm/hugepages/hugepages-2048kB"))
+		skip();
+	char *file = NULL;
+	char *rel = xasprintf("%s/huge/deeper", test_root);
+	char *ctrls = NULL;
+	size_t len;
+	if (dir_exists("/sys/fs/cgroup/hugetlb"))
+		file = xasprintf("/sys/fs/cgroup/hugetlb%s/hugetlb.2MB.limit_in_bytes", rel);
+	else if (mode == OCI_CGROUP_V2)
+		file = xasprintf("/sys/fs/cgroup%s/hugetlb.2MB.max", rel);
+	else if (mode == OCI_CGROUP_HYBRID &&
+		 read_file("/sys/fs/cgroup/unified/cgroup.controllers", 4096, &ctrls, &len) == 0 &&
+		 strstr(ctrls, "hugetlb"))
+		file = xasprintf("/sys/fs/cgroup/unified%s/hugetlb.2MB.max", rel);
+	free(ctrls);
+	if (!file) {
+		free(rel);
+		skip();
+	}
+	json_t *res = js("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":4194304}]}");
+	struct oci_cgroup *cg = NULL;
+	struct verr *err = NULL;
+	if (oci_cgroup_create("huge", rel, false, res, 0, &cg, &err) < 0)
+		fail_msg("create: %s", err->msg);
+	json_decref(res);
+	char *buf = NULL;
+	assert_int_equal(read_file(file, 64, &buf, &len), 0);
+	assert_string_equal(buf, "4194304\n");
+	free(buf);
+	res = js("{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":-1}]}");
+	assert_int_equal(oci_cgroup_update(cg, res, &err), 0);
+	json_decref(res);
+	assert_int_equal(read_file(file, 64, &buf, &len), 0);
+	assert_true(!strcmp(buf, "max\n") || strtoull(buf, NULL, 10) > 4194304);
+	free(buf);
+	/* a page size the kernel does not have */
+	res = js("{\"hugepageLimits\":[{\"pageSize\":\"3MB\",\"limit\":1}]}");
+	assert_int_equal(oci_cgroup_update(cg, res, &err), -1);
+	assert_non_null(strstr(err->msg, "hugetlb.3MB"));
+	verr_clear(&err);
+	json_decref(res);
+	assert_int_equal(oci_cgroup_destroy(cg, &err), 0);
+	oci_cgroup_free(cg);
+	free(file);
+	free(rel);
+}
+
 static void test_errors(void **state)
 {
 	(void)state;
@@ -751,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_blkio),
 		cmocka_unit_test(test_devices_bpf),
 		cmocka_unit_test(test_v2_namespace),
+		cmocka_unit_test(test_hugetlb),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_paths),
 	};
