@@ -347,8 +347,8 @@ static void test_v1_extras(void **state)
 	free(p);
 	free(mem);
 	json_t *res = js("{\"memory\":{\"limit\":67108864,\"swap\":134217728,\"swappiness\":10,"
-			 "\"disableOOMKiller\":true},"
-			 "\"cpu\":{\"realtimePeriod\":1000000},"
+			 "\"disableOOMKiller\":true,\"kernelTCP\":4096000,\"kernel\":100000000},"
+			 "\"cpu\":{\"realtimePeriod\":1000000,\"idle\":1,\"mems\":\"0\"},"
 			 "\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
 			 "{\"allow\":true,\"type\":\"c\",\"major\":10,\"minor\":229,\"access\":\"rw\"}]}");
 	struct oci_cgroup *cg = NULL;
@@ -364,6 +364,9 @@ static void test_v1_extras(void **state)
 	assert_non_null(strstr(oom, "oom_kill_disable 1"));
 	free(oom);
 	assert_cg(mode, "cpu", rel, "cpu.rt_period_us", "1000000");
+	assert_cg(mode, "cpu", rel, "cpu.idle", "1");
+	assert_cg(mode, "cpuset", rel, "cpuset.mems", "0");
+	assert_cg(mode, "memory", rel, "memory.kmem.tcp.limit_in_bytes", "4096000");
 	char *list = read_cg(mode, "devices", rel, "devices.list");
 	assert_non_null(strstr(list, "c 10:229 rw"));
 	assert_non_null(strstr(list, "c 1:3 rwm")); /* a default device */
@@ -384,6 +387,15 @@ static void test_v1_extras(void **state)
 		fail_msg("update: %s", err->msg);
 	json_decref(res);
 	assert_cg(mode, "memory", rel, "memory.limit_in_bytes", "33554432");
+
+	/* a controller the host lacks, asked for: a clear error */
+	if (!dir_exists("/sys/fs/cgroup/net_cls") && !dir_exists("/sys/fs/cgroup/net_cls,net_prio")) {
+		res = js("{\"network\":{\"classID\":1048577}}");
+		assert_int_equal(oci_cgroup_update(cg, res, &err), -1);
+		assert_non_null(strstr(err->msg, "net_cls controller is not available"));
+		verr_clear(&err);
+		json_decref(res);
+	}
 
 	/* unified keys go to the v2 directory on a hybrid host */
 	if (mode == OCI_CGROUP_HYBRID) {
@@ -463,6 +475,10 @@ static void test_blkio(void **state)
 	} else {
 		assert_cg(mode, "blkio", rel, "blkio.throttle.read_bps_device", want);
 		assert_cg(mode, "blkio", rel, "blkio.throttle.write_iops_device", want2);
+		char *bfq = xasprintf("/sys/fs/cgroup/blkio%s/blkio.bfq.weight", rel);
+		if (access(bfq, F_OK) == 0)
+			assert_cg(mode, "blkio", rel, "blkio.bfq.weight", "500");
+		free(bfq);
 	}
 	assert_int_equal(oci_cgroup_destroy(cg, &err), 0);
 	oci_cgroup_free(cg);
