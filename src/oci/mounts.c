@@ -288,8 +288,16 @@ static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mou
 			 * does not own the network namespace: bind the host's
 			 * (runc does the same), read-only. */
 			rc = mount("/sys", target, NULL, MS_BIND | MS_REC, NULL);
-			if (rc == 0)
+			if (rc == 0) {
+				close(fd);
+				fd = oci_open_in_root(rootfd, m->destination, false, false, err);
+				if (fd < 0)
+					return -1;
+				target = fdpath(fd, buf);
 				rc = remount_bind(target, fl | MS_RDONLY, 0, m->destination, err);
+				if (rc < 0)
+					goto out;
+			}
 		} else if (rc < 0 && errno == EPERM && strcmp(type, "mqueue") == 0 && r->userns) {
 			rc = mount("/dev/mqueue", target, NULL, MS_BIND | MS_REC, NULL);
 		}
