@@ -265,8 +265,24 @@ static void test_aclint(void **state)
 	wr(&aclint_ops, &a, 4 * 5, 4, 1);
 	assert_int_equal(rd(&aclint_ops, &a, 4 * 5, 4), 0);
 	assert_int_equal(rd(&aclint_ops, &a, 0x4000 + 8 * 7, 8), 0);
+	/* save -> load round trip: msip and mtimecmp re-driven into the harts,
+	 * mtime continues from the saved value */
+	wr(&aclint_ops, &a, 0, 4, 1);
+	wr(&aclint_ops, &a, 0x4008, 8, 4242);
+	fake_mtime = 1000;
+	uint8_t buf[sizeof(struct aclint_state)];
+	assert_int_equal(aclint_ops.save(&a, buf, sizeof(buf)), sizeof(buf));
 	aclint_ops.reset(&a);
 	assert_int_equal(fharts[0].mtimecmp, UINT64_MAX);
+	assert_false(fharts[0].mip & MIP_MSIP);
+	fake_mtime = 5000;
+	fsh.time_base_ns = 0;
+	assert_int_equal(aclint_ops.load(&a, buf, sizeof(buf)), 0);
+	assert_true(fharts[0].mip & MIP_MSIP);
+	assert_int_equal(fharts[1].mtimecmp, 4242);
+	assert_int_equal(fsh.time_base_ns, 4000 * 100);
+	((struct aclint_state *)buf)->msip[0] = 2;
+	assert_int_equal(aclint_ops.load(&a, buf, sizeof(buf)), -EINVAL);
 }
 
 /* ---- UART ---- */
@@ -440,6 +456,19 @@ static void test_rtc(void **state)
 	assert_int_equal(rd(&goldfish_rtc_ops, &r, 0x18, 4), 0);
 	wr(&goldfish_rtc_ops, &r, 0x1c, 4, 1);
 	assert_false(rtc_irq);
+	/* save -> load keeps the guest's clock offset and alarm */
+	wr(&goldfish_rtc_ops, &r, 0x08, 4, 500);
+	uint8_t buf[sizeof(struct goldfish_rtc_state)];
+	assert_int_equal(goldfish_rtc_ops.save(&r, buf, sizeof(buf)), sizeof(buf));
+	struct goldfish_rtc r2;
+	goldfish_rtc_init(&r2);
+	r2.clock_ns = fake_wall;
+	r2.irq = (struct irq_line){ .set = rtc_irq_set };
+	assert_int_equal(goldfish_rtc_ops.load(&r2, buf, sizeof(buf)), 0);
+	assert_int_equal(rd(&goldfish_rtc_ops, &r2, 0, 4), rd(&goldfish_rtc_ops, &r, 0, 4));
+	assert_int_equal(rd(&goldfish_rtc_ops, &r2, 0x18, 4), 1);
+	((struct goldfish_rtc_state *)buf)->irq_enabled = 7;
+	assert_int_equal(goldfish_rtc_ops.load(&r2, buf, sizeof(buf)), -EINVAL);
 	uint64_t v;
 	assert_int_equal(goldfish_rtc_ops.read(&r, 0, 8, &v), -1);
 }
