@@ -418,6 +418,14 @@ int oci_rootfs_prepare(const struct oci_rootfs *r, struct verr **err)
 	for (size_t i = 0; i < s->n_mounts && ret == 0; i++)
 		if (do_mount(r, rootfd, &s->mounts[i], err) < 0)
 			ret = verr_wrap(err, "mounts[%zu]", i);
+	/* The cwd is created if missing, as runc does (podman run -w NEWDIR). */
+	if (ret == 0 && s->has_process && s->process.cwd) {
+		int cfd = oci_open_in_root(rootfd, s->process.cwd, true, false, err);
+		if (cfd < 0)
+			ret = verr_wrap(err, "process.cwd");
+		else
+			close(cfd);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(default_devices) && ret == 0; i++) {
 		if (spec_has_device(s, default_devices[i].path) || spec_has_mount(s, default_devices[i].path))
 			continue;
