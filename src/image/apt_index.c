@@ -247,6 +247,9 @@ static int release_field(void *ctx, const struct d822_field *f, struct verr **er
 {
 	struct release_ctx *c = ctx;
 	char **slot = NULL;
+	if (c->stanzas > 0)
+		return verr_set(err, 0, "line %u: a Release file has one paragraph, found a second",
+				f->line);
 	if (field_is(f, "SHA256")) {
 		if (c->have_sha256)
 			return verr_set(err, 0, "line %u: SHA256 field given twice", f->line);
