@@ -429,8 +429,11 @@ int oci_cgroup_from_json(json_t *j, struct oci_cgroup **out, struct verr **err)
 	json_array_foreach(arr, i, e) {
 		const char *ctrls, *path;
 		int v2 = 0;
+		size_t pl, rl = strlen(cg->relpath);
+		/* a path is a hierarchy's mount point + relpath, never a root */
 		if (json_unpack(e, "{s:s, s:s, s?b}", "controllers", &ctrls, "path", &path, "v2", &v2) < 0 ||
-		    strncmp(path, CG_ROOT "/", strlen(CG_ROOT) + 1) || strstr(path, "/..")) {
+		    strncmp(path, CG_ROOT "/", strlen(CG_ROOT) + 1) || strstr(path, "/..") ||
+		    (pl = strlen(path)) < rl + strlen(CG_ROOT) || strcmp(path + pl - rl, cg->relpath)) {
 			verr_set(err, 0, "cgroup state: bad hierarchy %zu", i);
 			goto bad;
 		}
@@ -528,13 +531,12 @@ int oci_cgroup_create(const char *id, const char *cgroups_path, bool systemd_cgr
 		oci_cgroup_free(cg);
 		return -1;
 	}
-	bool made = false;
+	size_t joined = 0; /* h[0..joined) hold the container's path */
 	for (size_t i = 0; i < cg->n; i++) {
 		struct cg_hier *h = &cg->h[i];
-		if (cg_mkdir(h->path, cg->relpath, cg_hier_has(h, "cpuset"),
-			     h->v2, err) < 0)
+		if (cg_mkdir(h->path, cg->relpath, cg_hier_has(h, "cpuset"), h->v2, err) < 0)
 			goto fail;
-		made = true;
+		joined = i + 1;
 		char *full = xasprintf("%s%s", h->path, cg->relpath);
 		free(h->path);
 		h->path = full;
@@ -547,12 +549,11 @@ int oci_cgroup_create(const char *id, const char *cgroups_path, bool systemd_cgr
 	return 0;
 fail:
 	verr_wrap(err, "cgroup %s", cg->relpath);
-	if (made) {
+	if (joined > 0) {
 		struct verr *e2 = NULL;
-		/* mount points not yet joined with relpath are left alone */
-		for (size_t i = 0; i < cg->n; i++)
-			if (!strstr(cg->h[i].path, cg->relpath))
-				cg->h[i].path[0] = '\0';
+		/* never walk a hierarchy's root: only the joined paths go */
+		for (size_t i = joined; i < cg->n; i++)
+			cg->h[i].path[0] = '\0';
 		oci_cgroup_destroy(cg, &e2);
 		verr_free(e2);
 	}

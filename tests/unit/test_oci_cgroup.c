@@ -310,8 +310,17 @@ static void test_lifecycle(void **state)
 	assert_int_equal(oci_cgroup_from_json(j, &cg2, &err), 0);
 	json_t *j2 = oci_cgroup_to_json(cg2);
 	assert_true(json_equal(j, j2));
-	json_decref(j);
 	json_decref(j2);
+	/* a state whose path is a hierarchy's root is refused */
+	json_t *bad = json_deep_copy(j);
+	json_object_set_new(json_array_get(json_object_get(bad, "hierarchies"), 0), "path",
+			    json_string("/sys/fs/cgroup/pids"));
+	struct oci_cgroup *cg3 = NULL;
+	assert_int_equal(oci_cgroup_from_json(bad, &cg3, &err), -1);
+	assert_null(cg3);
+	verr_clear(&err);
+	json_decref(bad);
+	json_decref(j);
 	if (mode == OCI_CGROUP_V1)
 		assert_null(oci_cgroup_unified_path(cg2));
 	else
