@@ -494,8 +494,32 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 			goto out;
 		sync_send(sync, SYNC_ACK, 0, NULL);
 	}
-	if (expect(sync, SYNC_PID, &m, NULL, "create", err) < 0)
+	/* The init may say HOOKS before stage1's PID arrives: both write to
+	 * the same socket. */
+	bool hooks_seen = false;
+	for (;;) {
+		char *t = NULL;
+		int r = sync_recv(sync, &m, &t);
+		if (r == 0 && m.type == SYNC_HOOKS && !hooks_seen) {
+			hooks_seen = true;
+			free(t);
+			continue;
+		}
+		if (r == 0 && m.type == SYNC_PID) {
+			free(t);
+			break;
+		}
+		if (r == 0 && m.type == SYNC_ERROR)
+			verr_set(err, 0, "%s", t);
+		else if (r == -EPIPE)
+			verr_set(err, 0, "create: the container process exited unexpectedly");
+		else if (r < 0)
+			verr_set(err, -r, "create: sync");
+		else
+			verr_set(err, 0, "create: unexpected message %u from the container", m.type);
+		free(t);
 		goto out;
+	}
 	init = m.pid;
 	waitpid(stage1, NULL, 0);
 	stage1 = -1;
@@ -511,7 +535,7 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	st.systemd_cgroup = rt->systemd_cgroup;
 	st.config = s->json;
 	st.cgroup = oci_cgroup_to_json(c.cg);
-	if (expect(sync, SYNC_HOOKS, &m, NULL, "create", err) < 0)
+	if (!hooks_seen && expect(sync, SYNC_HOOKS, &m, NULL, "create", err) < 0)
 		goto out;
 	state = state_text(&st, OCI_CREATING);
 	/* prestart (deprecated) and createRuntime run in the runtime's
