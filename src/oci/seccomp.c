@@ -76,7 +76,8 @@ static const char *const seccomp_arches[] = {
 	"SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
 	"SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
 	"SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390", "SCMP_ARCH_S390X",
-	"SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",
+	"SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64", "SCMP_ARCH_LOONGARCH64",
+	"SCMP_ARCH_M68K", "SCMP_ARCH_SH", "SCMP_ARCH_SHEB",
 };
 
 /* Resolves an errnoRet-style field: absent => def, else a non-negative integer. */
@@ -130,6 +131,16 @@ static int seccomp_parse_action(json_t *obj, const char *akey, const char *rkey,
 	return seccomp_action(json_string_value(a), ret, out, err);
 }
 
+/* "SCMP_ARCH_X86_64" -> "x86_64", libseccomp's name. */
+static void seccomp_arch_lower(const char *name, char *out, size_t size)
+{
+	const char *s = name + strlen("SCMP_ARCH_");
+	size_t n = 0;
+	for (; *s && n + 1 < size; s++)
+		out[n++] = (char)tolower((unsigned char)*s);
+	out[n] = '\0';
+}
+
 static int seccomp_add_arches(scmp_filter_ctx ctx, json_t *arches, struct verr **err)
 {
 	if (!arches || json_is_null(arches))
@@ -148,11 +159,7 @@ static int seccomp_add_arches(scmp_filter_ctx ctx, json_t *arches, struct verr *
 		if (!known)
 			return verr_set(err, 0, "unknown seccomp architecture '%s'", name);
 		char lower[32];
-		const char *s = name + strlen("SCMP_ARCH_");
-		size_t n = 0;
-		for (; *s && n + 1 < sizeof(lower); s++)
-			lower[n++] = (char)tolower((unsigned char)*s);
-		lower[n] = '\0';
+		seccomp_arch_lower(name, lower, sizeof(lower));
 		uint32_t token = seccomp_arch_resolve_name(lower);
 		if (token == 0) {
 			/* Known to the spec but not to this libseccomp: not an error
@@ -391,13 +398,23 @@ json_t *oci_seccomp_features(void)
 		json_array_append_new(a, json_string(seccomp_ops[i].name));
 	json_object_set_new(j, "operators", a);
 	a = json_array();
-	for (size_t i = 0; i < ARRAY_SIZE(seccomp_arches); i++)
-		json_array_append_new(a, json_string(seccomp_arches[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_arches); i++) {
+		char lower[32];
+		seccomp_arch_lower(seccomp_arches[i], lower, sizeof(lower));
+		if (seccomp_arch_resolve_name(lower) != 0)
+			json_array_append_new(a, json_string(seccomp_arches[i]));
+	}
 	json_object_set_new(j, "archs", a);
 	json_t *known = json_array();
 	for (size_t i = 0; i < ARRAY_SIZE(seccomp_flags); i++)
 		json_array_append_new(known, json_string(seccomp_flags[i].name));
 	json_object_set_new(j, "knownFlags", known);
-	json_object_set_new(j, "supportedFlags", json_deep_copy(known));
+	/* the kernel checks flags before the program: EFAULT for a NULL
+	 * program means the flag itself was accepted */
+	json_t *sup = json_array();
+	for (size_t i = 0; i < ARRAY_SIZE(seccomp_flags); i++)
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, seccomp_flags[i].flag, NULL) < 0 && errno == EFAULT)
+			json_array_append_new(sup, json_string(seccomp_flags[i].name));
+	json_object_set_new(j, "supportedFlags", sup);
 	return j;
 }

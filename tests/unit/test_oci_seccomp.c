@@ -266,6 +266,10 @@ static void test_features(void **state)
 	assert_true(json_array_size(a) >= 8);
 	assert_true(json_array_size(json_object_get(j, "operators")) == 7);
 	assert_true(json_array_size(json_object_get(j, "archs")) > 10);
+	/* every kernel with seccomp filters since 4.14 has TSYNC and LOG */
+	json_t *sup = json_object_get(j, "supportedFlags");
+	assert_true(json_array_size(sup) >= 2);
+	assert_string_equal(json_string_value(json_array_get(sup, 0)), "SECCOMP_FILTER_FLAG_TSYNC");
 	json_decref(j);
 }
 
