@@ -237,6 +237,89 @@ static int mount_cgroup(const struct oci_rootfs *r, int rootfd, const struct oci
 	return ret;
 }
 
+/* Copies the tree under src into dst (both directory fds), keeping modes,
+ * owners and symlinks; for tmpcopyup (podman --tmpfs on an image dir). */
+static int copy_tree(int src, int dst, int depth)
+{
+	if (depth > 64)
+		return -ELOOP;
+	int dfd = dup(src);
+	if (dfd < 0)
+		return -errno;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return -errno;
+	}
+	int ret = 0;
+	struct dirent *e;
+	while (ret == 0 && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		struct stat sb;
+		if (fstatat(src, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = -errno;
+			break;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			if (mkdirat(dst, e->d_name, sb.st_mode & 07777) < 0 && errno != EEXIST) {
+				ret = -errno;
+				break;
+			}
+			int s2 = openat(src, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int d2 = openat(dst, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (s2 >= 0 && d2 >= 0)
+				ret = copy_tree(s2, d2, depth + 1);
+			else
+				ret = -errno;
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+		} else if (S_ISLNK(sb.st_mode)) {
+			char link[PATH_MAX];
+			ssize_t n = readlinkat(src, e->d_name, link, sizeof(link) - 1);
+			if (n < 0) {
+				ret = -errno;
+				break;
+			}
+			link[n] = 0;
+			if (symlinkat(link, dst, e->d_name) < 0)
+				ret = -errno;
+		} else if (S_ISREG(sb.st_mode)) {
+			int in = openat(src, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			int out = openat(dst, e->d_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+					 sb.st_mode & 07777);
+			if (in < 0 || out < 0) {
+				ret = -errno;
+			} else {
+				char buf[65536];
+				ssize_t n;
+				while ((n = read(in, buf, sizeof(buf))) > 0)
+					if (write_full(out, buf, (size_t)n) < 0) {
+						ret = -EIO;
+						break;
+					}
+				if (n < 0)
+					ret = -errno;
+			}
+			if (in >= 0)
+				close(in);
+			if (out >= 0)
+				close(out);
+		} else {
+			continue; /* devices, fifos, sockets: not copied */
+		}
+		if (ret == 0) {
+			fchownat(dst, e->d_name, sb.st_uid, sb.st_gid, AT_SYMLINK_NOFOLLOW);
+			if (!S_ISLNK(sb.st_mode))
+				fchmodat(dst, e->d_name, sb.st_mode & 07777, 0);
+		}
+	}
+	closedir(d);
+	return ret;
+}
+
 static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m,
 		    struct verr **err)
 {
@@ -282,7 +365,43 @@ static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mou
 		ret = mount_cgroup(r, rootfd, m, target, err);
 	} else {
 		unsigned long fl = m->flags;
-		int rc = mount(m->source ? m->source : type, target, type, fl, m->data);
+		int under = -1;
+		if (m->tmpcopyup && strcmp(type, "tmpfs") == 0)
+			under = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* With tmpcopyup a read-only tmpfs is made read-only after the copy. */
+		int rc = mount(m->source ? m->source : type, target, type,
+			       under >= 0 ? fl & ~MS_RDONLY : fl, m->data);
+		if (rc == 0 && under >= 0) {
+			int top = oci_open_in_root(rootfd, m->destination, false, false, err);
+			if (top < 0) {
+				close(under);
+				ret = -1;
+				goto out;
+			}
+			char b2[32];
+			int dfd = open(fdpath(top, b2), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			close(top);
+			int q = dfd < 0 ? -errno : copy_tree(under, dfd, 0);
+			struct stat sb;
+			if (dfd >= 0 && fstat(under, &sb) == 0) {
+				if (fchown(dfd, sb.st_uid, sb.st_gid) < 0) {
+					/* not fatal: keep the tmpfs owner */
+				}
+				fchmod(dfd, sb.st_mode & 07777);
+			}
+			if (q == 0 && dfd >= 0 && (fl & MS_RDONLY) &&
+			    mount(NULL, fdpath(dfd, b2), NULL, MS_REMOUNT | fl, m->data) < 0)
+				q = -errno;
+			if (dfd >= 0)
+				close(dfd);
+			if (q < 0) {
+				close(under);
+				ret = verr_set(err, -q, "tmpcopyup into '%s'", m->destination);
+				goto out;
+			}
+		}
+		if (under >= 0)
+			close(under);
 		if (rc < 0 && errno == EPERM && strcmp(type, "sysfs") == 0 && r->userns) {
 			/* sysfs cannot be mounted in a user namespace that
 			 * does not own the network namespace: bind the host's

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,14 @@ int oci_process_exec(const struct oci_process *p, const char *path, int preserve
 				fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
 		}
 	}
+	/* The runtime ignores SIGPIPE and may block signals; ignored signals
+	 * and the mask survive execve, so give the process clean ones. */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, p->args, p->env);
 	return verr_set(err, errno, "exec '%s'", path);
 }

@@ -466,6 +466,10 @@ void oci_mount_add_option(struct oci_mount *m, const char *opt)
 		"rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnosymfollow",
 		"rsymfollow", "symfollow",
 	};
+	if (strcmp(opt, "tmpcopyup") == 0) {
+		m->tmpcopyup = true;
+		return;
+	}
 	if (strcmp(opt, "rro") == 0) {
 		m->flags |= MS_RDONLY;
 		return;

@@ -52,6 +52,7 @@ struct oci_mount {
 	unsigned long clear_flags;  /* MS_* explicitly cleared (rw, suid, ...) */
 	unsigned long propagation;  /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE [|MS_REC] or 0 */
 	bool bind, recursive;       /* bind / rbind */
+	bool tmpcopyup;             /* copy what was under a tmpfs into it */
 	char *data;                 /* comma-joined filesystem options, or NULL */
 };
 
