@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -12,6 +13,7 @@
 #include "base/util.h"
 
 #define CTRL_A 0x01
+#define PENDING_CAP 4096
 
 struct chardev {
 	int in_fd, out_fd;
@@ -24,6 +26,11 @@ struct chardev {
 	pthread_mutex_t out_lock;
 	struct chardev_handler h;
 	bool esc_pending;
+	bool in_is_tty;
+	int space_pipe[2];     /* written by chardev_notify_space */
+	atomic_bool want_space; /* the reader holds pending input */
+	uint8_t pending[PENDING_CAP];
+	size_t pending_len;
 };
 
 struct chardev *chardev_stdio_create(int in_fd, int out_fd, bool raw, bool escapes, struct verr **err)
@@ -33,8 +40,10 @@ struct chardev *chardev_stdio_create(int in_fd, int out_fd, bool raw, bool escap
 	c->out_fd = out_fd;
 	c->escapes = escapes;
 	c->wake_pipe[0] = c->wake_pipe[1] = -1;
+	c->space_pipe[0] = c->space_pipe[1] = -1;
+	c->in_is_tty = in_fd >= 0 && isatty(in_fd);
 	pthread_mutex_init(&c->out_lock, NULL);
-	if (pipe2(c->wake_pipe, O_CLOEXEC) < 0) {
+	if (pipe2(c->wake_pipe, O_CLOEXEC) < 0 || pipe2(c->space_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		verr_set(err, errno, "console: pipe");
 		chardev_destroy(c);
 		return NULL;
@@ -114,36 +123,85 @@ static ssize_t chardev_filter(struct chardev *c, uint8_t *buf, size_t len)
 	return (ssize_t)o;
 }
 
+/* Offers the pending bytes to the consumer. */
+static void chardev_flush_pending(struct chardev *c)
+{
+	if (!c->pending_len || !c->h.input)
+		return;
+	size_t n = c->h.input(c->h.opaque, c->pending, c->pending_len);
+	if (n > c->pending_len)
+		n = c->pending_len;
+	memmove(c->pending, c->pending + n, c->pending_len - n);
+	c->pending_len -= n;
+}
+
 static void *chardev_reader(void *arg)
 {
 	struct chardev *c = arg;
 	uint8_t buf[256];
+	bool eof = false;
 	for (;;) {
-		struct pollfd p[2] = { { .fd = c->in_fd, .events = POLLIN }, { .fd = c->wake_pipe[0], .events = POLLIN } };
-		if (poll(p, 2, -1) < 0) {
+		/* Ask for a space notification before offering the bytes, so
+		 * room made in between is not missed. */
+		atomic_store(&c->want_space, c->pending_len > 0);
+		chardev_flush_pending(c);
+		if (c->pending_len == 0) {
+			atomic_store(&c->want_space, false);
+			if (eof)
+				break;
+		}
+		bool read_in = !eof && (c->pending_len < PENDING_CAP || c->in_is_tty);
+		struct pollfd p[3] = {
+			{ .fd = c->wake_pipe[0], .events = POLLIN },
+			{ .fd = c->space_pipe[0], .events = POLLIN },
+			{ .fd = read_in ? c->in_fd : -1, .events = POLLIN },
+		};
+		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (p[1].revents)
+		if (p[0].revents)
 			break;
-		if (!p[0].revents)
+		if (p[1].revents) {
+			char drain[64];
+			while (read(c->space_pipe[0], drain, sizeof(drain)) > 0) {
+			}
+		}
+		if (!p[2].revents)
 			continue;
-		ssize_t n = read(c->in_fd, buf, sizeof(buf));
+		size_t room = PENDING_CAP - c->pending_len;
+		size_t want = room ? (room < sizeof(buf) ? room : sizeof(buf)) : sizeof(buf);
+		ssize_t n = read(c->in_fd, buf, want);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0)
-			break; /* EOF or error: no more input, the VM goes on */
+		if (n <= 0) {
+			eof = true; /* EOF or error: no more input, the VM goes on */
+			continue;
+		}
 		ssize_t keep = chardev_filter(c, buf, (size_t)n);
 		if (keep < 0) {
 			if (c->h.quit)
 				c->h.quit(c->h.opaque);
 			break;
 		}
-		if (keep > 0 && c->h.input)
-			c->h.input(c->h.opaque, buf, (size_t)keep);
+		/* A full buffer only happens on a terminal (pipes are not read
+		 * then): the guest is not reading, extra keystrokes are lost. */
+		size_t take = (size_t)keep < room ? (size_t)keep : room;
+		memcpy(c->pending + c->pending_len, buf, take);
+		c->pending_len += take;
 	}
 	return NULL;
+}
+
+void chardev_notify_space(struct chardev *c)
+{
+	if (c && atomic_load(&c->want_space)) {
+		char b = 's';
+		if (write(c->space_pipe[1], &b, 1) < 0) {
+			/* full pipe: a notification is already pending */
+		}
+	}
 }
 
 int chardev_start(struct chardev *c, const struct chardev_handler *h)
@@ -177,6 +235,10 @@ void chardev_destroy(struct chardev *c)
 		close(c->wake_pipe[0]);
 	if (c->wake_pipe[1] >= 0)
 		close(c->wake_pipe[1]);
+	if (c->space_pipe[0] >= 0)
+		close(c->space_pipe[0]);
+	if (c->space_pipe[1] >= 0)
+		close(c->space_pipe[1]);
 	pthread_mutex_destroy(&c->out_lock);
 	free(c);
 }

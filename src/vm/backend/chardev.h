@@ -6,6 +6,11 @@
  * QEMU escape keys are handled: Ctrl-A x quits, Ctrl-A h prints help,
  * Ctrl-A a sends a literal Ctrl-A. EOF on the input ends the reader thread
  * only; output continues.
+ *
+ * Input the consumer cannot take yet waits in a 4 KiB buffer. A pipe is then
+ * no longer read (back-pressure, nothing lost); a terminal keeps being read
+ * so that Ctrl-A x always works, and keystrokes beyond the buffer are
+ * dropped.
  */
 #ifndef VESSEL_VM_BACKEND_CHARDEV_H
 #define VESSEL_VM_BACKEND_CHARDEV_H
@@ -19,9 +24,10 @@
 struct chardev;
 
 struct chardev_handler {
-	/* Bytes typed by the user, in order. May block until the guest takes
-	 * them; must return early (dropping the rest) once the board stops. */
-	void (*input)(void *opaque, const uint8_t *buf, size_t len);
+	/* Bytes typed by the user, in order. Must not block: returns how many
+	 * were taken; the backend keeps the rest and offers them again after
+	 * chardev_notify_space(). */
+	size_t (*input)(void *opaque, const uint8_t *buf, size_t len);
 	/* Ctrl-A x: the user asks to quit. */
 	void (*quit)(void *opaque);
 	void *opaque;
@@ -38,6 +44,10 @@ int chardev_start(struct chardev *c, const struct chardev_handler *h);
 /* Writes output bytes (errors such as a closed pipe are ignored, the guest
  * must not stall on them). Thread-safe. */
 void chardev_write(struct chardev *c, const uint8_t *buf, size_t len);
+
+/* The consumer has room for input again (e.g. the guest read the UART).
+ * Cheap when the backend has nothing pending; never blocks. Thread-safe. */
+void chardev_notify_space(struct chardev *c);
 
 /* Restores the terminal mode; async-signal-safe (for the CLI's signal
  * handlers). */

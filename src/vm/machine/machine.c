@@ -38,7 +38,6 @@ struct machine {
 
 	pthread_mutex_t lock; /* the board lock: devices and requests */
 	pthread_cond_t cond;  /* requests for the run loop */
-	pthread_cond_t rx_cond; /* the UART has room for input */
 	enum machine_req req;
 	int exit_status;
 	char fatal_msg[160];
@@ -70,7 +69,6 @@ static void machine_request_locked(struct machine *m, enum machine_req req, int 
 	m->req = req;
 	m->exit_status = status;
 	pthread_cond_broadcast(&m->cond);
-	pthread_cond_broadcast(&m->rx_cond);
 }
 
 void machine_request_quit(struct machine *m, int status)
@@ -176,31 +174,18 @@ static void console_tx(void *opaque, uint8_t c)
 static void console_rx_space(void *opaque)
 {
 	struct machine *m = opaque;
-	pthread_cond_broadcast(&m->rx_cond);
+	chardev_notify_space(m->console);
 }
 
-/* Reader thread: waits for room in the UART FIFO (flow control); input
- * that arrives while the machine stops is dropped. */
-static void console_input(void *opaque, const uint8_t *buf, size_t len)
+/* Reader thread: hands typed bytes to the UART's RX FIFO; what does not fit
+ * stays in the backend until the guest reads (console_rx_space). */
+static size_t console_input(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
 	pthread_mutex_lock(&m->lock);
-	while (len && m->req != REQ_EXIT && m->req != REQ_FATAL) {
-		size_t n = uart16550_rx_push(&m->uart, buf, len);
-		buf += n;
-		len -= n;
-		if (len) {
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += 100 * 1000000;
-			if (ts.tv_nsec >= 1000000000) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000;
-			}
-			pthread_cond_timedwait(&m->rx_cond, &m->lock, &ts);
-		}
-	}
+	size_t n = uart16550_rx_push(&m->uart, buf, len);
 	pthread_mutex_unlock(&m->lock);
+	return n;
 }
 
 static void console_quit(void *opaque)
@@ -362,7 +347,6 @@ struct machine *machine_create(const struct machine_config *cfg, struct verr **e
 	m->cfg = *cfg;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
-	pthread_cond_init(&m->rx_cond, NULL);
 
 	/* Lazily backed RAM: host pages exist only once the guest touches them. */
 	void *ram = mmap(NULL, cfg->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -521,7 +505,7 @@ void machine_destroy(struct machine *m)
 {
 	if (!m)
 		return;
-	/* Stop the reader first: it may wait on the board lock's condition. */
+	/* Stop the reader thread before the state it feeds goes away. */
 	if (m->console) {
 		machine_request_quit(m, 0);
 		chardev_destroy(m->console);
@@ -531,7 +515,6 @@ void machine_destroy(struct machine *m)
 	if (m->sh.ram_hva)
 		munmap(m->sh.ram_hva, m->sh.ram_size);
 	free(m->dtb);
-	pthread_cond_destroy(&m->rx_cond);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
