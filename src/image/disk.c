@@ -133,8 +133,8 @@ static int run_mke2fs(const char *dir, const char *raw, uint64_t size, struct ve
 	snprintf(size_k, sizeof(size_k), "%lluk", (unsigned long long)(size / 1024));
 	cleanup_free char *log = xasprintf("%s.log", raw);
 	const char *argv[] = {
-		"mke2fs", "-q", "-F", "-t", "ext4", "-L", "vessel-root", "-E", "root_owner=0:0",
-		"-d", dir, raw, size_k, NULL,
+		"mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-L", "vessel-root",
+		"-E", "root_owner=0:0", "-d", dir, raw, size_k, NULL,
 	};
 	pid_t pid = fork();
 	if (pid < 0)
@@ -167,13 +167,11 @@ static int run_mke2fs(const char *dir, const char *raw, uint64_t size, struct ve
 		for (char *q = text; *q; q++)
 			if (*q == '\n')
 				*q = ' ';
-	int r = verr_set(err, 0, "mke2fs %s", WIFEXITED(st) && WEXITSTATUS(st) == 127
-							 ? "not found (install e2fsprogs)"
-							 : "failed");
-	if (text && *text)
-		verr_wrap(err, "%s", text), free(text);
-	else
-		free(text);
+	int r = verr_set(err, 0, "mke2fs %s%s%s",
+			 WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "not found (install e2fsprogs)"
+								 : "failed",
+			 text && *text ? ": " : "", text ? text : "");
+	free(text);
 	return r;
 }
 
