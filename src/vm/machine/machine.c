@@ -305,12 +305,14 @@ static int machine_boot(struct machine *m, struct verr **err)
 		memcpy(ram.hva + (info_gpa - ram.base_gpa), &info, sizeof(info));
 	}
 
-	/* Fresh harts: all STOPPED, then started as firmware expects. */
+	/* Fresh harts: all STOPPED, then started as firmware expects. Under
+	 * the board lock: the console reader may raise the UART interrupt,
+	 * which reaches a hart through the PLIC. */
+	pthread_mutex_lock(&m->lock);
 	for (unsigned i = 0; i < cfg->nr_cpus; i++) {
 		hart_destroy(m->harts[i]);
 		m->harts[i] = hart_create(&m->sh, i);
 	}
-	pthread_mutex_lock(&m->lock);
 	for (unsigned i = 0; i < m->nr_regions; i++)
 		m->regions[i].ops->reset(m->regions[i].dev);
 	m->req = REQ_NONE;
