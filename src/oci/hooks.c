@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,32 +37,59 @@ static int run_one(const struct oci_hook *h, const char *state, const char *what
 		_exit(127);
 	}
 	close(pipefd[0]);
-	/* A hook that does not read its stdin must not block us: ignore
-	 * EPIPE (SIGPIPE is ignored by the CLI) and do not wait on a full pipe
-	 * longer than the state size allows (it fits in the pipe buffer). */
+	/* Feed the state while watching the hook: one that exits without
+	 * reading its stdin must not block us, one that reads gets all of it
+	 * even when it is larger than the pipe buffer. */
 	int fl = fcntl(pipefd[1], F_GETFL);
 	fcntl(pipefd[1], F_SETFL, fl | O_NONBLOCK);
-	if (write_full(pipefd[1], state, strlen(state)) < 0) {
-		/* not fatal: the hook may not care about its stdin */
-	}
-	close(pipefd[1]);
-
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int status = 0;
-	if (pidfd >= 0) {
-		struct pollfd p = { .fd = pidfd, .events = POLLIN };
-		int timeout_ms = h->timeout > 0 ? h->timeout * 1000 : -1;
-		int r;
-		do {
-			r = poll(&p, 1, timeout_ms);
-		} while (r < 0 && errno == EINTR);
-		close(pidfd);
-		if (r == 0) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return verr_set(err, 0, "%s hook %zu (%s): timed out after %d s", what, idx, h->path,
-					h->timeout);
+	uint64_t deadline = h->timeout > 0 ? now_ns() + (uint64_t)h->timeout * 1000000000ull : 0;
+	size_t len = strlen(state), off = 0;
+	bool timed_out = false;
+	for (;;) {
+		while (off < len) {
+			ssize_t n = write(pipefd[1], state + off, len - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
 		}
+		if (off >= len && pipefd[1] >= 0) {
+			close(pipefd[1]);
+			pipefd[1] = -1;
+		}
+		int timeout_ms = -1;
+		if (deadline) {
+			uint64_t now = now_ns();
+			if (now >= deadline) {
+				timed_out = true;
+				break;
+			}
+			timeout_ms = (int)((deadline - now) / 1000000) + 1;
+		}
+		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
+				       { .fd = pipefd[1], .events = POLLOUT } };
+		if (pidfd < 0)
+			break; /* no pidfd: fall back to a plain wait */
+		int r = poll(p, 2, timeout_ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & POLLIN)
+			break; /* the hook exited */
+		if (p[1].revents & (POLLERR | POLLHUP)) {
+			close(pipefd[1]);
+			pipefd[1] = -1;
+		}
+	}
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	if (pidfd >= 0)
+		close(pidfd);
+	int status = 0;
+	if (timed_out) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return verr_set(err, 0, "%s hook %zu (%s): timed out after %d s", what, idx, h->path,
+				h->timeout);
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
