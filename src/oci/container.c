@@ -359,6 +359,19 @@ static __attribute__((noreturn)) void stage1_main(struct create_ctx *c)
 		verr_set(&err, errno, "create namespaces (unshare 0x%x)", flags);
 		child_fail(sync, err);
 	}
+	if (s->has_time_offsets) {
+		/* Written before any process enters the new time namespace. */
+		char buf[128];
+		int n = snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+				 (long long)s->monotonic_secs, s->monotonic_nsecs,
+				 (long long)s->boottime_secs, s->boottime_nsecs);
+		int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, buf, (size_t)n) != n) {
+			verr_set(&err, errno, "linux.timeOffsets: write timens_offsets");
+			child_fail(sync, err);
+		}
+		close(fd);
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		verr_set(&err, errno, "fork the container init");

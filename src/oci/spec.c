@@ -756,6 +756,37 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct verr **err)
 	} else {
 		free(prop);
 	}
+	if ((v = json_object_get(l, "timeOffsets")) && !json_is_null(v)) {
+		if (check_object(v, "linux.timeOffsets", err) < 0)
+			return -1;
+		static const char *const clocks[] = { "monotonic", "boottime" };
+		for (int k = 0; k < 2; k++) {
+			json_t *c = json_object_get(v, clocks[k]);
+			if (!c || json_is_null(c))
+				continue;
+			char ctx[48];
+			snprintf(ctx, sizeof(ctx), "linux.timeOffsets.%s", clocks[k]);
+			if (check_object(c, ctx, err) < 0)
+				return -1;
+			int64_t secs = 0;
+			uint32_t ns = 0;
+			json_t *js = json_object_get(c, "secs");
+			if (js && get_int_range(js, -(1ll << 40), 1ll << 40, &secs, ctx, "secs", err) < 0)
+				return -1;
+			if (get_u32(c, "nanosecs", false, &ns, ctx, err) < 0)
+				return -1;
+			if (ns >= 1000000000u)
+				return verr_set(err, 0, "%s.nanosecs: must be below 1000000000", ctx);
+			if (k == 0) {
+				s->monotonic_secs = secs;
+				s->monotonic_nsecs = ns;
+			} else {
+				s->boottime_secs = secs;
+				s->boottime_nsecs = ns;
+			}
+			s->has_time_offsets = true;
+		}
+	}
 	if (get_strv(l, "maskedPaths", &s->masked_paths, "linux", err) < 0 ||
 	    get_strv(l, "readonlyPaths", &s->readonly_paths, "linux", err) < 0 ||
 	    get_string(l, "mountLabel", false, &s->mount_label, "linux", err) < 0)
@@ -865,6 +896,10 @@ int oci_spec_parse(const char *data, size_t len, struct oci_spec **out, struct v
 		goto fail;
 	if (s->hostname && *s->hostname && !s->ns[OCI_NS_UTS].present) {
 		verr_set(err, 0, "hostname: setting it needs a new uts namespace");
+		goto fail;
+	}
+	if (s->has_time_offsets && !(s->ns[OCI_NS_TIME].present && !s->ns[OCI_NS_TIME].path)) {
+		verr_set(err, 0, "linux.timeOffsets: needs a new time namespace");
 		goto fail;
 	}
 	*out = s;

@@ -135,6 +135,10 @@ struct oci_spec {
 	unsigned long rootfs_propagation;  /* 0 = default (rslave) */
 	char **masked_paths, **readonly_paths;  /* NULL-terminated, may be NULL */
 	char *mount_label;
+	/* linux.timeOffsets for a new time namespace (time_namespaces(7)) */
+	bool has_time_offsets;
+	int64_t monotonic_secs, boottime_secs;
+	uint32_t monotonic_nsecs, boottime_nsecs;
 };
 
 /* Parses and validates a config.json document held in memory (len bytes,

@@ -149,6 +149,15 @@ static void test_spec_errors(void **state)
 		      "\"hooks\":{\"prestart\":[{\"path\":\"rel\"}]}}");
 	assert_non_null(strstr(m, "hooks.prestart[0].path"));
 	free(m);
+	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+		      "\"linux\":{\"timeOffsets\":{\"boottime\":{\"secs\":5}}}}");
+	assert_non_null(strstr(m, "needs a new time namespace"));
+	free(m);
+	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+		      "\"linux\":{\"namespaces\":[{\"type\":\"time\"}],"
+		      "\"timeOffsets\":{\"boottime\":{\"secs\":5,\"nanosecs\":1000000000}}}}");
+	assert_non_null(strstr(m, "nanosecs"));
+	free(m);
 	m = parse_err("{\"ociVersion\":\"1.0.0\",\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"}}");
 	assert_non_null(strstr(m, "invalid JSON"));
 	free(m);
