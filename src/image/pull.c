@@ -173,9 +173,20 @@ static int gpgv_verify(const char *keyring, const char *in, const char *out, con
 	unlink(log);
 	unlink(out);
 	if (text) {
-		for (char *q = text; *q; q++)
-			if (*q == '\n')
-				*q = ' ';
+		/* Keep gpgv's verdict lines ("BAD signature", "Can't check
+		 * signature: No public key", ...), not the signature details. */
+		char *o = xcalloc(1, 2 * len + 2), *save = NULL;
+		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			if (strstr(l, "Signature made") || strstr(l, "using "))
+				continue;
+			if (strncmp(l, "gpgv: ", 6) == 0)
+				l += 6;
+			if (*o)
+				strcat(o, "; ");
+			strcat(o, l);
+		}
+		free(text);
+		text = o;
 	}
 	int r = verr_set(err, 0, "%s: %s%s%s", url,
 			 WIFEXITED(st) && WEXITSTATUS(st) == 127
@@ -388,9 +399,14 @@ static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, c
 	if (fetch_file(s->f, url, inrel, INRELEASE_MAX, NULL, 0, err) < 0)
 		return -1;
 	int r = gpgv_verify(keyring, inrel, relp, url, err);
-	unlink(inrel);
-	if (r < 0)
+	if (r < 0) {
+		unlink(inrel);
 		return -1;
+	}
+	/* Kept for reference (and for tests that serve a local mirror). */
+	cleanup_free char *kept = xasprintf("%s/InRelease", s->dir);
+	if (rename(inrel, kept) < 0)
+		unlink(inrel);
 	size_t len;
 	r = read_file(relp, INRELEASE_MAX, &s->rel_text, &len);
 	unlink(relp);
