@@ -518,18 +518,59 @@ static bool spec_has_mount(const struct oci_spec *s, const char *dest)
 	return false;
 }
 
+/* The mount point (from /proc/self/mountinfo) that holds path: the longest
+ * mount point that is path or a parent directory of it. Caller frees. */
+static char *parent_mount_point(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return NULL;
+	char *line = NULL, *best = NULL;
+	size_t cap = 0, best_len = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char mp[PATH_MAX];
+		/* id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+			continue;
+		size_t n = strlen(mp);
+		bool under = strcmp(mp, "/") == 0 ||
+			     (strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == 0));
+		if (under && n >= best_len) {
+			free(best);
+			best = xstrdup(mp);
+			best_len = n;
+		}
+	}
+	free(line);
+	fclose(f);
+	return best;
+}
+
 int oci_rootfs_prepare(const struct oci_rootfs *r, struct verr **err)
 {
 	const struct oci_spec *s = r->spec;
 	unsigned long prop = s->rootfs_propagation ? s->rootfs_propagation : (MS_SLAVE | MS_REC);
-	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+	/* An unbindable / would refuse the bind of the rootfs: it is applied
+	 * to the rootfs itself below. */
+	unsigned long root_prop = (prop & MS_UNBINDABLE) ? MS_PRIVATE : prop;
+	if (mount(NULL, "/", NULL, root_prop | MS_REC, NULL) < 0)
 		return verr_set(err, errno, "set the propagation of /");
+	if (prop & MS_SHARED) {
+		/* pivot_root refuses a shared parent or a shared old root: make
+		 * the mount holding the rootfs private first (as runc does), so
+		 * the bind below is not a peer of it either. */
+		cleanup_free char *mp = parent_mount_point(r->rootfs);
+		if (mp && mount(NULL, mp, NULL, MS_PRIVATE, NULL) < 0)
+			return verr_set(err, errno, "make '%s' private", mp);
+	}
 	if (mount(r->rootfs, r->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return verr_set(err, errno, "bind the rootfs '%s'", r->rootfs);
 	/* pivot_root refuses a shared new root; a private copy is what the
 	 * container sees anyway unless it asked for shared propagation. */
 	if (!(prop & MS_SHARED) && mount(NULL, r->rootfs, NULL, MS_PRIVATE, NULL) < 0)
 		return verr_set(err, errno, "make the rootfs private");
+	if ((prop & MS_UNBINDABLE) && mount(NULL, r->rootfs, NULL, prop, NULL) < 0)
+		return verr_set(err, errno, "make the rootfs unbindable");
 	int rootfd = open(r->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return verr_set(err, errno, "open the rootfs '%s'", r->rootfs);
