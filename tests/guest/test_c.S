@@ -9,8 +9,8 @@
 #define EXPECT(reg, val) \
 	li	t6, val; \
 	beq	reg, t6, 1f; \
-	li	a0, __LINE__; \
 	mv	a1, reg; \
+	li	a0, __LINE__; \
 	j	fail; \
 1:
 
@@ -133,8 +133,8 @@ test_main:
 7:	j	8f
 6:	la	t1, 7b
 	beq	ra, t1, 8f
-	li	a0, __LINE__
 	mv	a1, ra
+	li	a0, __LINE__
 	j	fail
 8:
 	/* 32-bit instruction at an address that is 2 mod 4 */
