@@ -54,7 +54,7 @@ struct rt_cli {
 };
 
 static void rt_log(struct rt_cli *c, const char *level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void rt_log(struct rt_cli *c, const char *level, const char *fmt, ...)
 {
@@ -68,8 +68,7 @@ static void rt_log(struct rt_cli *c, const char *level, const char *fmt, ...)
 		return;
 	bool is_error = strcmp(level, "error") == 0 || strcmp(level, "warning") == 0;
 	if (is_error || c->debug)
-		fprintf(stderr, "vessel-runtime: %s%s%s\n", is_error ? "" : level,
-			is_error ? "" : ": ", msg);
+		fprintf(stderr, "vessel-runtime: %s%s%s\n", is_error ? "" : level, is_error ? "" : ": ", msg);
 	if (c->log) {
 		char *t = oci_time_rfc3339();
 		if (c->log_json) {
@@ -113,12 +112,12 @@ static int usage_error(struct rt_cli *c, const char *fmt, ...)
 /* ---- option parsing: --name value, --name=value, -name, -n ---- */
 
 struct opt {
-	const char *name;   /* long name without dashes */
-	char short_name;    /* or 0 */
+	const char *name; /* long name without dashes */
+	char short_name;  /* or 0 */
 	bool has_arg;
 	const char **value; /* for has_arg: where the value goes */
-	bool *flag;         /* for flags */
-	int *count;         /* for repeated --env etc.: collected in list */
+	bool *flag;	    /* for flags */
+	int *count;	    /* for repeated --env etc.: collected in list */
 	const char ***list;
 };
 
@@ -134,8 +133,7 @@ static const struct opt *find_opt(const struct opt *opts, const char *name, size
 
 /* Parses options up to the first non-option; returns the index of the first
  * positional argument, or -1 after logging an error. */
-static int parse_opts(struct rt_cli *c, const char *cmd, int argc, char **argv, int i,
-		      const struct opt *opts)
+static int parse_opts(struct rt_cli *c, const char *cmd, int argc, char **argv, int i, const struct opt *opts)
 {
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -199,15 +197,13 @@ static const struct {
 	const char *name;
 	int sig;
 } sig_names[] = {
-	{ "HUP", SIGHUP },   { "INT", SIGINT },       { "QUIT", SIGQUIT }, { "ILL", SIGILL },
-	{ "TRAP", SIGTRAP }, { "ABRT", SIGABRT },     { "IOT", SIGIOT },   { "BUS", SIGBUS },
-	{ "FPE", SIGFPE },   { "KILL", SIGKILL },     { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
-	{ "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },     { "ALRM", SIGALRM }, { "TERM", SIGTERM },
-	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },     { "TTOU", SIGTTOU }, { "URG", SIGURG },
-	{ "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },     { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-	{ "WINCH", SIGWINCH }, { "IO", SIGIO },       { "POLL", SIGPOLL }, { "PWR", SIGPWR },
-	{ "SYS", SIGSYS },
+    {"HUP", SIGHUP},   {"INT", SIGINT},	      {"QUIT", SIGQUIT}, {"ILL", SIGILL},     {"TRAP", SIGTRAP},
+    {"ABRT", SIGABRT}, {"IOT", SIGIOT},	      {"BUS", SIGBUS},	 {"FPE", SIGFPE},     {"KILL", SIGKILL},
+    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},     {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},     {"TTOU", SIGTTOU}, {"URG", SIGURG},     {"XCPU", SIGXCPU},
+    {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"POLL", SIGPOLL}, {"PWR", SIGPWR},	      {"SYS", SIGSYS},
 };
 
 /* "KILL", "SIGKILL", "9", "RTMIN+3" -> signal number, or -1. */
@@ -313,7 +309,7 @@ static int wait_forward(pid_t pid, int master)
 {
 	sigset_t set;
 	sigemptyset(&set);
-	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD };
+	int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCHLD};
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		sigaddset(&set, fwd[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -339,9 +335,9 @@ static int wait_forward(pid_t pid, int master)
 			break;
 		if (code >= 0)
 			break;
-		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = master, .events = POLLIN },
-				       { .fd = stdin_open ? 0 : -1, .events = POLLIN } };
+		struct pollfd p[3] = {{.fd = sfd, .events = POLLIN},
+				      {.fd = master, .events = POLLIN},
+				      {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			break;
 		if (p[0].revents & POLLIN) {
@@ -406,16 +402,11 @@ static int cmd_create_run(struct rt_cli *c, bool run, int argc, char **argv)
 	const char *bundle = NULL, *pid_file = NULL, *console = NULL, *preserve = NULL;
 	bool no_pivot = false, no_keyring = false, detach = false, no_subreaper = false, keep = false;
 	const struct opt opts[] = {
-		{ "bundle", 'b', true, &bundle },
-		{ "pid-file", 0, true, &pid_file },
-		{ "console-socket", 0, true, &console },
-		{ "preserve-fds", 0, true, &preserve },
-		{ "no-pivot", 0, false, NULL, &no_pivot },
-		{ "no-new-keyring", 0, false, NULL, &no_keyring },
-		{ "detach", 'd', false, NULL, &detach },
-		{ "no-subreaper", 0, false, NULL, &no_subreaper },
-		{ "keep", 0, false, NULL, &keep },
-		{ NULL },
+	    {"bundle", 'b', true, &bundle},	     {"pid-file", 0, true, &pid_file},
+	    {"console-socket", 0, true, &console},   {"preserve-fds", 0, true, &preserve},
+	    {"no-pivot", 0, false, NULL, &no_pivot}, {"no-new-keyring", 0, false, NULL, &no_keyring},
+	    {"detach", 'd', false, NULL, &detach},   {"no-subreaper", 0, false, NULL, &no_subreaper},
+	    {"keep", 0, false, NULL, &keep},	     {NULL},
 	};
 	int i = parse_opts(c, cmd, argc, argv, 1, opts);
 	if (i < 0 || need_id(c, cmd, argc, argv, i) < 0)
@@ -429,18 +420,18 @@ static int cmd_create_run(struct rt_cli *c, bool run, int argc, char **argv)
 	if (lf && parse_int_arg(lf, 0, 65536, &nlisten) == 0)
 		npres += nlisten;
 	struct oci_create_opts o = {
-		.id = argv[i],
-		.bundle = bundle,
-		.pid_file = pid_file,
-		.console_socket = console,
-		.console_fd = -1,
-		.preserve_fds = (int)npres,
-		.no_pivot = no_pivot,
-		.no_new_keyring = no_keyring,
+	    .id = argv[i],
+	    .bundle = bundle,
+	    .pid_file = pid_file,
+	    .console_socket = console,
+	    .console_fd = -1,
+	    .preserve_fds = (int)npres,
+	    .no_pivot = no_pivot,
+	    .no_new_keyring = no_keyring,
 	};
 	struct verr *err = NULL;
 	pid_t pid;
-	int sv[2] = { -1, -1 };
+	int sv[2] = {-1, -1};
 	if (run && !detach) {
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (!console) {
@@ -501,9 +492,9 @@ static int cmd_simple(struct rt_cli *c, const char *cmd, int argc, char **argv)
 {
 	bool force = false, all = false;
 	const struct opt opts[] = {
-		{ "force", 'f', false, NULL, &force },
-		{ "all", 'a', false, NULL, &all },
-		{ NULL },
+	    {"force", 'f', false, NULL, &force},
+	    {"all", 'a', false, NULL, &all},
+	    {NULL},
 	};
 	int i = parse_opts(c, cmd, argc, argv, 1, opts);
 	if (i < 0 || need_id(c, cmd, argc, argv, i) < 0)
@@ -547,7 +538,8 @@ static int parse_user(const char *s, struct oci_process *p)
 	const char *colon = strchr(s, ':');
 	if (colon) {
 		cleanup_free char *u = strndup(s, (size_t)(colon - s));
-		if (parse_int_arg(u, 0, UINT32_MAX, &uid) < 0 || parse_int_arg(colon + 1, 0, UINT32_MAX, &gid) < 0)
+		if (parse_int_arg(u, 0, UINT32_MAX, &uid) < 0 ||
+		    parse_int_arg(colon + 1, 0, UINT32_MAX, &gid) < 0)
 			return -1;
 		p->gid = (uint32_t)gid;
 	} else if (parse_int_arg(s, 0, UINT32_MAX, &uid) < 0) {
@@ -591,29 +583,29 @@ static int cmd_exec(struct rt_cli *c, int argc, char **argv)
 	const char **envs = NULL, **caps = NULL, **add_gids = NULL;
 	int nenv = 0, ncaps = 0, ngids = 0;
 	const struct opt opts[] = {
-		{ "process", 'p', true, &process },
-		{ "console-socket", 0, true, &console },
-		{ "pid-file", 0, true, &pid_file },
-		{ "cwd", 0, true, &cwd },
-		{ "user", 'u', true, &user },
-		{ "preserve-fds", 0, true, &preserve },
-		{ "apparmor", 0, true, &apparmor },
-		{ "label", 0, true, &label },
-		{ "process-label", 0, true, &process_label },
-		{ "cgroup", 0, true, &cgroup },
-		{ "tty", 't', false, NULL, &tty },
-		{ "detach", 'd', false, NULL, &detach },
-		{ "no-new-privs", 0, false, NULL, &nnp },
-		{ "ignore-paused", 0, false, NULL, &ignore_paused },
-		{ "env", 'e', true, NULL, NULL, &nenv, &envs },
-		{ "cap", 'c', true, NULL, NULL, &ncaps, &caps },
-		{ "additional-gids", 'g', true, NULL, NULL, &ngids, &add_gids },
-		{ NULL },
+	    {"process", 'p', true, &process},
+	    {"console-socket", 0, true, &console},
+	    {"pid-file", 0, true, &pid_file},
+	    {"cwd", 0, true, &cwd},
+	    {"user", 'u', true, &user},
+	    {"preserve-fds", 0, true, &preserve},
+	    {"apparmor", 0, true, &apparmor},
+	    {"label", 0, true, &label},
+	    {"process-label", 0, true, &process_label},
+	    {"cgroup", 0, true, &cgroup},
+	    {"tty", 't', false, NULL, &tty},
+	    {"detach", 'd', false, NULL, &detach},
+	    {"no-new-privs", 0, false, NULL, &nnp},
+	    {"ignore-paused", 0, false, NULL, &ignore_paused},
+	    {"env", 'e', true, NULL, NULL, &nenv, &envs},
+	    {"cap", 'c', true, NULL, NULL, &ncaps, &caps},
+	    {"additional-gids", 'g', true, NULL, NULL, &ngids, &add_gids},
+	    {NULL},
 	};
 	int i = parse_opts(c, "exec", argc, argv, 1, opts);
 	int ret = 1;
 	struct verr *err = NULL;
-	struct oci_process p = { 0 };
+	struct oci_process p = {0};
 	json_t *pj = NULL, *config = NULL;
 	if (i < 0 || need_id(c, "exec", argc, argv, i) < 0)
 		goto out;
@@ -699,9 +691,13 @@ static int cmd_exec(struct rt_cli *c, int argc, char **argv)
 		usage_error(c, "exec: --preserve-fds: invalid number '%s'", preserve);
 		goto out;
 	}
-	int sv[2] = { -1, -1 };
-	struct oci_exec_opts o = { .id = id, .process = &p, .pid_file = pid_file,
-				   .console_socket = console, .console_fd = -1, .preserve_fds = (int)npres };
+	int sv[2] = {-1, -1};
+	struct oci_exec_opts o = {.id = id,
+				  .process = &p,
+				  .pid_file = pid_file,
+				  .console_socket = console,
+				  .console_fd = -1,
+				  .preserve_fds = (int)npres};
 	if (!detach) {
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (p.terminal && !console) {
@@ -749,9 +745,9 @@ static int cmd_list(struct rt_cli *c, int argc, char **argv)
 	const char *format = "table";
 	bool quiet = false;
 	const struct opt opts[] = {
-		{ "format", 'f', true, &format },
-		{ "quiet", 'q', false, NULL, &quiet },
-		{ NULL },
+	    {"format", 'f', true, &format},
+	    {"quiet", 'q', false, NULL, &quiet},
+	    {NULL},
 	};
 	if (parse_opts(c, "list", argc, argv, 1, opts) < 0)
 		return 1;
@@ -762,25 +758,26 @@ static int cmd_list(struct rt_cli *c, int argc, char **argv)
 	size_t i;
 	json_t *o;
 	if (quiet) {
-		json_array_foreach (a, i, o)
-			printf("%s\n", json_string_value(json_object_get(o, "id")));
+		json_array_foreach(a, i, o) printf("%s\n", json_string_value(json_object_get(o, "id")));
 	} else if (strcmp(format, "json") == 0) {
 		char *s = json_dumps(a, JSON_COMPACT);
 		printf("%s\n", s ? s : "[]");
 		free(s);
 	} else if (strcmp(format, "table") == 0) {
-		static const char *const cols[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
-		static const char *const keys[] = { "id", "pid", "status", "bundle", "created", "owner" };
+		static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"};
+		static const char *const keys[] = {"id", "pid", "status", "bundle", "created", "owner"};
 		size_t w[6];
 		for (int k = 0; k < 6; k++)
 			w[k] = strlen(cols[k]);
 		size_t n = json_array_size(a);
 		char **cells = xcalloc(n * 6 + 1, sizeof(char *));
-		json_array_foreach (a, i, o) {
+		json_array_foreach(a, i, o)
+		{
 			for (int k = 0; k < 6; k++) {
 				json_t *v = json_object_get(o, keys[k]);
-				char *s = json_is_integer(v) ? xasprintf("%lld", (long long)json_integer_value(v))
-							     : xstrdup(json_is_string(v) ? json_string_value(v) : "");
+				char *s = json_is_integer(v)
+					      ? xasprintf("%lld", (long long)json_integer_value(v))
+					      : xstrdup(json_is_string(v) ? json_string_value(v) : "");
 				cells[i * 6 + (size_t)k] = s;
 				if (strlen(s) > w[k])
 					w[k] = strlen(s);
@@ -806,7 +803,7 @@ static int cmd_list(struct rt_cli *c, int argc, char **argv)
 static int cmd_ps(struct rt_cli *c, int argc, char **argv)
 {
 	const char *format = "table";
-	const struct opt opts[] = { { "format", 'f', true, &format }, { NULL } };
+	const struct opt opts[] = {{"format", 'f', true, &format}, {NULL}};
 	int i = parse_opts(c, "ps", argc, argv, 1, opts);
 	if (i < 0 || need_id(c, "ps", argc, argv, i) < 0)
 		return 1;
@@ -859,7 +856,8 @@ static int cmd_ps(struct rt_cli *c, int argc, char **argv)
 		if (pid_col < 0) {
 			int col = 0;
 			char *save = NULL, *copy = xstrdup(line);
-			for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+			for (char *t = strtok_r(copy, " \t\n", &save); t;
+			     t = strtok_r(NULL, " \t\n", &save), col++)
 				if (strcmp(t, "PID") == 0)
 					pid_col = col;
 			free(copy);
@@ -891,21 +889,21 @@ static int cmd_update(struct rt_cli *c, int argc, char **argv)
 		   *shares = NULL, *quota = NULL, *period = NULL, *cpus = NULL, *mems = NULL,
 		   *pids_limit = NULL, *blkio = NULL, *rt_period = NULL, *rt_runtime = NULL;
 	const struct opt opts[] = {
-		{ "resources", 'r', true, &resources },
-		{ "memory", 0, true, &memory },
-		{ "memory-swap", 0, true, &memswap },
-		{ "memory-reservation", 0, true, &memres },
-		{ "kernel-memory", 0, true, &kmem },
-		{ "cpu-shares", 0, true, &shares },
-		{ "cpu-quota", 0, true, &quota },
-		{ "cpu-period", 0, true, &period },
-		{ "cpu-rt-period", 0, true, &rt_period },
-		{ "cpu-rt-runtime", 0, true, &rt_runtime },
-		{ "cpuset-cpus", 0, true, &cpus },
-		{ "cpuset-mems", 0, true, &mems },
-		{ "pids-limit", 0, true, &pids_limit },
-		{ "blkio-weight", 0, true, &blkio },
-		{ NULL },
+	    {"resources", 'r', true, &resources},
+	    {"memory", 0, true, &memory},
+	    {"memory-swap", 0, true, &memswap},
+	    {"memory-reservation", 0, true, &memres},
+	    {"kernel-memory", 0, true, &kmem},
+	    {"cpu-shares", 0, true, &shares},
+	    {"cpu-quota", 0, true, &quota},
+	    {"cpu-period", 0, true, &period},
+	    {"cpu-rt-period", 0, true, &rt_period},
+	    {"cpu-rt-runtime", 0, true, &rt_runtime},
+	    {"cpuset-cpus", 0, true, &cpus},
+	    {"cpuset-mems", 0, true, &mems},
+	    {"pids-limit", 0, true, &pids_limit},
+	    {"blkio-weight", 0, true, &blkio},
+	    {NULL},
 	};
 	int i = parse_opts(c, "update", argc, argv, 1, opts);
 	if (i < 0 || need_id(c, "update", argc, argv, i) < 0)
@@ -913,7 +911,8 @@ static int cmd_update(struct rt_cli *c, int argc, char **argv)
 	json_t *res;
 	if (resources) {
 		json_error_t je;
-		res = strcmp(resources, "-") == 0 ? json_loadf(stdin, 0, &je) : json_load_file(resources, 0, &je);
+		res = strcmp(resources, "-") == 0 ? json_loadf(stdin, 0, &je)
+						  : json_load_file(resources, 0, &je);
 		if (!json_is_object(res)) {
 			json_decref(res);
 			return usage_error(c, "update: --resources '%s': %s", resources,
@@ -926,17 +925,17 @@ static int cmd_update(struct rt_cli *c, int argc, char **argv)
 		const char *val, *group, *key;
 		bool size, signed_;
 	} f[] = {
-		{ memory, "memory", "limit", true, true },
-		{ memswap, "memory", "swap", true, true },
-		{ memres, "memory", "reservation", true, true },
-		{ kmem, "memory", "kernel", true, true },
-		{ shares, "cpu", "shares", false, false },
-		{ quota, "cpu", "quota", false, true },
-		{ period, "cpu", "period", false, false },
-		{ rt_period, "cpu", "realtimePeriod", false, false },
-		{ rt_runtime, "cpu", "realtimeRuntime", false, true },
-		{ pids_limit, "pids", "limit", false, true },
-		{ blkio, "blockIO", "weight", false, false },
+	    {memory, "memory", "limit", true, true},
+	    {memswap, "memory", "swap", true, true},
+	    {memres, "memory", "reservation", true, true},
+	    {kmem, "memory", "kernel", true, true},
+	    {shares, "cpu", "shares", false, false},
+	    {quota, "cpu", "quota", false, true},
+	    {period, "cpu", "period", false, false},
+	    {rt_period, "cpu", "realtimePeriod", false, false},
+	    {rt_runtime, "cpu", "realtimeRuntime", false, true},
+	    {pids_limit, "pids", "limit", false, true},
+	    {blkio, "blockIO", "weight", false, false},
 	};
 	for (size_t k = 0; k < ARRAY_SIZE(f); k++) {
 		if (!f[k].val)
@@ -989,9 +988,9 @@ static int cmd_spec(struct rt_cli *c, int argc, char **argv)
 	const char *bundle = NULL;
 	bool rootless = false;
 	const struct opt opts[] = {
-		{ "bundle", 'b', true, &bundle },
-		{ "rootless", 0, false, NULL, &rootless },
-		{ NULL },
+	    {"bundle", 'b', true, &bundle},
+	    {"rootless", 0, false, NULL, &rootless},
+	    {NULL},
 	};
 	if (parse_opts(c, "spec", argc, argv, 1, opts) < 0)
 		return 1;
@@ -1059,20 +1058,20 @@ static void print_help(FILE *f)
 
 int cli_runtime_main(int argc, char **argv)
 {
-	struct rt_cli c = { .rt = { .root = OCI_DEFAULT_ROOT } };
+	struct rt_cli c = {.rt = {.root = OCI_DEFAULT_ROOT}};
 	const char *root = NULL, *log = NULL, *log_format = "text", *rootless = NULL, *criu = NULL;
 	bool version = false, help = false;
 	const struct opt gopts[] = {
-		{ "root", 0, true, &root },
-		{ "log", 0, true, &log },
-		{ "log-format", 0, true, &log_format },
-		{ "rootless", 0, true, &rootless },
-		{ "criu", 0, true, &criu },
-		{ "debug", 0, false, NULL, &c.debug },
-		{ "systemd-cgroup", 0, false, NULL, &c.rt.systemd_cgroup },
-		{ "version", 'v', false, NULL, &version },
-		{ "help", 'h', false, NULL, &help },
-		{ NULL },
+	    {"root", 0, true, &root},
+	    {"log", 0, true, &log},
+	    {"log-format", 0, true, &log_format},
+	    {"rootless", 0, true, &rootless},
+	    {"criu", 0, true, &criu},
+	    {"debug", 0, false, NULL, &c.debug},
+	    {"systemd-cgroup", 0, false, NULL, &c.rt.systemd_cgroup},
+	    {"version", 'v', false, NULL, &version},
+	    {"help", 'h', false, NULL, &help},
+	    {NULL},
 	};
 	/* A hook or a pipe that goes away must not kill us mid-operation. */
 	signal(SIGPIPE, SIG_IGN);
@@ -1106,7 +1105,8 @@ int cli_runtime_main(int argc, char **argv)
 		if (strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 || strcmp(cmd, "exec") == 0) {
 			int r = ensure_sealed_self(argv);
 			if (r < 0)
-				rt_log(&c, "warning", "cannot re-execute from a sealed copy: %s", strerror(-r));
+				rt_log(&c, "warning", "cannot re-execute from a sealed copy: %s",
+				       strerror(-r));
 		}
 		if (strcmp(cmd, "create") == 0)
 			ret = cmd_create_run(&c, false, cargc, cargv);

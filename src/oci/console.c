@@ -15,7 +15,7 @@
 
 int oci_console_connect(const char *path, struct verr **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return verr_set(err, 0, "console socket path too long: '%s'", path);
 	strcpy(sa.sun_path, path);
@@ -49,7 +49,7 @@ int oci_pty_open(int *master, int *slave, unsigned rows, unsigned cols, struct v
 		return verr_set(err, e, "open pty slave");
 	}
 	if (rows && cols) {
-		struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+		struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
 		ioctl(m, TIOCSWINSZ, &ws);
 	}
 	*master = m;
@@ -61,9 +61,9 @@ int oci_console_send(int sock, int fd, const char *name, struct verr **err)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	memset(cbuf, 0, sizeof(cbuf));
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) ? strlen(name) : 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name) ? strlen(name) : 1};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -82,9 +82,9 @@ int oci_console_recv(int sock, struct verr **err)
 {
 	char buf[4096];
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	ssize_t r;
 	do {
 		r = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);

@@ -38,7 +38,7 @@ enum sync_type { SYNC_GO = 1, SYNC_USERMAP, SYNC_PID, SYNC_HOOKS, SYNC_ACK, SYNC
 struct sync_msg {
 	uint32_t type;
 	int32_t pid;
-	uint32_t len;  /* bytes of text that follow */
+	uint32_t len; /* bytes of text that follow */
 };
 
 #define SYNC_MAX_TEXT (128u << 10)
@@ -49,7 +49,7 @@ static int sync_send(int fd, enum sync_type type, pid_t pid, const char *text)
 	if (len > SYNC_MAX_TEXT)
 		len = SYNC_MAX_TEXT;
 	char *buf = xmalloc(sizeof(struct sync_msg) + len);
-	struct sync_msg m = { .type = type, .pid = pid, .len = (uint32_t)len };
+	struct sync_msg m = {.type = type, .pid = pid, .len = (uint32_t)len};
 	memcpy(buf, &m, sizeof(m));
 	if (len)
 		memcpy(buf + sizeof(m), text, len);
@@ -136,8 +136,7 @@ static int write_pid_file(const char *path, pid_t pid, struct verr **err)
 	return 0;
 }
 
-static int write_idmap(pid_t pid, const char *file, const struct oci_idmap *m, size_t n,
-		       struct verr **err)
+static int write_idmap(pid_t pid, const char *file, const struct oci_idmap *m, size_t n, struct verr **err)
 {
 	char *text = xstrdup("");
 	for (size_t i = 0; i < n; i++) {
@@ -161,7 +160,8 @@ static int write_sysctls(json_t *sysctl, struct verr **err)
 {
 	const char *key;
 	json_t *val;
-	json_object_foreach (sysctl, key, val) {
+	json_object_foreach(sysctl, key, val)
+	{
 		cleanup_free char *path = xasprintf("/proc/sys/%s", key);
 		for (char *p = path + 10; *p; p++)
 			if (*p == '.')
@@ -219,7 +219,7 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	/* As pid 1 of its namespace the init ignores fatal signals it has no
 	 * handler for, so a fault would spin forever: exit instead. execve
 	 * resets these handlers. */
-	static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 	for (size_t i = 0; i < ARRAY_SIZE(fatal); i++)
 		signal(fatal[i], init_fatal_signal);
 	/* Not dumpable until execve: other processes of the container cannot
@@ -239,13 +239,13 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 		child_fail(sync, err);
 	}
 	struct oci_rootfs r = {
-		.spec = s,
-		.rootfs = c->rootfs,
-		.bundle = c->bundle,
-		.no_pivot = c->o->no_pivot,
-		.userns = s->ns[OCI_NS_USER].present,
-		.cgroup_relpath = c->cg ? oci_cgroup_relpath(c->cg) : NULL,
-		.cgroupns = s->ns[OCI_NS_CGROUP].present,
+	    .spec = s,
+	    .rootfs = c->rootfs,
+	    .bundle = c->bundle,
+	    .no_pivot = c->o->no_pivot,
+	    .userns = s->ns[OCI_NS_USER].present,
+	    .cgroup_relpath = c->cg ? oci_cgroup_relpath(c->cg) : NULL,
+	    .cgroupns = s->ns[OCI_NS_CGROUP].present,
 	};
 	if (oci_rootfs_prepare(&r, &err) < 0)
 		child_fail(sync, err);
@@ -260,8 +260,8 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	int slave = -1;
 	if (s->process.terminal) {
 		int master;
-		if (oci_pty_open(&master, &slave, s->process.console_height, s->process.console_width,
-				 &err) < 0 ||
+		if (oci_pty_open(&master, &slave, s->process.console_height, s->process.console_width, &err) <
+			0 ||
 		    oci_console_send(c->console_fd, master, "/dev/console", &err) < 0)
 			child_fail(sync, err);
 		close(master);
@@ -396,7 +396,7 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 {
 	if (oci_id_validate(o->id, err) < 0)
 		return -1;
-	struct create_ctx c = { .rt = rt, .o = o, .console_fd = -1, .fifo_fd = -1, .sync = { -1, -1 } };
+	struct create_ctx c = {.rt = rt, .o = o, .console_fd = -1, .fifo_fd = -1, .sync = {-1, -1}};
 	char cwd[PATH_MAX];
 	const char *bundle = o->bundle ? o->bundle : ".";
 	c.bundle = realpath(bundle, NULL);
@@ -408,7 +408,7 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	char *state = NULL;
 	cleanup_free char *rootpath = NULL;
 	cleanup_free char *fifo = NULL;
-	struct oci_state st = { 0 };
+	struct oci_state st = {0};
 	if (oci_spec_load(c.bundle, &c.spec, err) < 0)
 		goto out;
 	const struct oci_spec *s = c.spec;
@@ -422,8 +422,8 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	}
 	if (oci_process_check_lsm(&s->process, err) < 0)
 		goto out;
-	rootpath = s->root_path[0] == '/' ? xstrdup(s->root_path)
-					  : xasprintf("%s/%s", c.bundle, s->root_path);
+	rootpath =
+	    s->root_path[0] == '/' ? xstrdup(s->root_path) : xasprintf("%s/%s", c.bundle, s->root_path);
 	c.rootfs = realpath(rootpath, NULL);
 	if (!c.rootfs) {
 		verr_set(err, errno, "root.path '%s'", rootpath);
@@ -492,8 +492,8 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	struct sync_msg m;
 	/* cgroups before the container runs anything, so the cgroup
 	 * namespace is rooted at the container's cgroup. */
-	if (oci_cgroup_create(o->id, s->cgroups_path, rt->systemd_cgroup, s->resources, stage1, &c.cg,
-			      err) < 0)
+	if (oci_cgroup_create(o->id, s->cgroups_path, rt->systemd_cgroup, s->resources, stage1, &c.cg, err) <
+	    0)
 		goto out;
 	if (sync_send(sync, SYNC_GO, 0, NULL) < 0) {
 		verr_set(err, EPIPE, "start the container process");
@@ -553,10 +553,10 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 	state = state_text(&st, OCI_CREATING);
 	/* prestart (deprecated) and createRuntime run in the runtime's
 	 * namespaces once the container's exist (runtime.md "Lifecycle" 5). */
-	if (oci_hooks_run(s->hooks.list[OCI_HOOK_PRESTART], s->hooks.n[OCI_HOOK_PRESTART], state,
-			  "prestart", err) < 0 ||
-	    oci_hooks_run(s->hooks.list[OCI_HOOK_CREATE_RUNTIME], s->hooks.n[OCI_HOOK_CREATE_RUNTIME],
-			  state, "createRuntime", err) < 0)
+	if (oci_hooks_run(s->hooks.list[OCI_HOOK_PRESTART], s->hooks.n[OCI_HOOK_PRESTART], state, "prestart",
+			  err) < 0 ||
+	    oci_hooks_run(s->hooks.list[OCI_HOOK_CREATE_RUNTIME], s->hooks.n[OCI_HOOK_CREATE_RUNTIME], state,
+			  "createRuntime", err) < 0)
 		goto out;
 	sync_send(sync, SYNC_ACK, 0, state);
 	if (expect(sync, SYNC_READY, &m, NULL, "create", err) < 0)
@@ -670,7 +670,8 @@ int oci_container_start(const struct oci_runtime *rt, const char *id, struct ver
 	int ret = -1;
 	cleanup_free char *fifo = xasprintf("%s/%s/" OCI_EXEC_FIFO, rt->root, id);
 	if (l.status != OCI_CREATED) {
-		verr_set(err, 0, "cannot start a container that has %s", l.status == OCI_STOPPED ? "stopped" : "already started");
+		verr_set(err, 0, "cannot start a container that has %s",
+			 l.status == OCI_STOPPED ? "stopped" : "already started");
 		goto out;
 	}
 	int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -681,7 +682,7 @@ int oci_container_start(const struct oci_runtime *rt, const char *id, struct ver
 	/* The init opens the fifo for writing as soon as we hold it open for
 	 * reading, then writes one byte. Poll so a dead init cannot hang us. */
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		int r = poll(&p, 1, 100);
 		if (r > 0 && (p.revents & POLLIN)) {
 			char b;
@@ -722,8 +723,7 @@ out:
 	return ret;
 }
 
-int oci_container_state(const struct oci_runtime *rt, const char *id, json_t **out,
-			struct verr **err)
+int oci_container_state(const struct oci_runtime *rt, const char *id, json_t **out, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0)
@@ -733,8 +733,7 @@ int oci_container_state(const struct oci_runtime *rt, const char *id, json_t **o
 	return 0;
 }
 
-int oci_container_config(const struct oci_runtime *rt, const char *id, json_t **out,
-			 struct verr **err)
+int oci_container_config(const struct oci_runtime *rt, const char *id, json_t **out, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0)
@@ -744,8 +743,7 @@ int oci_container_config(const struct oci_runtime *rt, const char *id, json_t **
 	return *out ? 0 : verr_set(err, 0, "container '%s': no saved config", id);
 }
 
-int oci_container_kill(const struct oci_runtime *rt, const char *id, int sig, bool all,
-		       struct verr **err)
+int oci_container_kill(const struct oci_runtime *rt, const char *id, int sig, bool all, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0)
@@ -778,8 +776,7 @@ static void wait_gone(pid_t pid, uint64_t start, int ms)
 	}
 }
 
-int oci_container_delete(const struct oci_runtime *rt, const char *id, bool force,
-			 struct verr **err)
+int oci_container_delete(const struct oci_runtime *rt, const char *id, bool force, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0) {
@@ -839,8 +836,7 @@ int oci_container_delete(const struct oci_runtime *rt, const char *id, bool forc
 	return ret;
 }
 
-int oci_container_pause(const struct oci_runtime *rt, const char *id, bool pause,
-			struct verr **err)
+int oci_container_pause(const struct oci_runtime *rt, const char *id, bool pause, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0)
@@ -858,8 +854,7 @@ int oci_container_pause(const struct oci_runtime *rt, const char *id, bool pause
 	return ret;
 }
 
-int oci_container_update(const struct oci_runtime *rt, const char *id, json_t *resources,
-			 struct verr **err)
+int oci_container_update(const struct oci_runtime *rt, const char *id, json_t *resources, struct verr **err)
 {
 	struct loaded l;
 	if (load(rt, id, &l, err) < 0)
@@ -1016,7 +1011,7 @@ int oci_container_exec(const struct oci_runtime *rt, const struct oci_exec_opts 
 	struct loaded l;
 	if (load(rt, o->id, &l, err) < 0)
 		return -1;
-	struct exec_ctx c = { .o = o, .console_fd = -1, .sync = { -1, -1 } };
+	struct exec_ctx c = {.o = o, .console_fd = -1, .sync = {-1, -1}};
 	for (int k = 0; k < OCI_NS_COUNT; k++)
 		c.nsfd[k] = -1;
 	struct oci_spec *s = saved_spec(l.st);
@@ -1040,7 +1035,8 @@ int oci_container_exec(const struct oci_runtime *rt, const struct oci_exec_opts 
 		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)l.st->pid, oci_ns_proc_name(k));
 		snprintf(self, sizeof(self), "/proc/self/ns/%s", oci_ns_proc_name(k));
 		struct stat a, b;
-		if (stat(path, &a) == 0 && stat(self, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+		if (stat(path, &a) == 0 && stat(self, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
 			continue;
 		c.nsfd[k] = open(path, O_RDONLY | O_CLOEXEC);
 		if (c.nsfd[k] < 0) {

@@ -28,8 +28,8 @@ static int run_one(const struct oci_hook *h, const char *state, const char *what
 	}
 	if (pid == 0) {
 		dup2(pipefd[0], 0);
-		char *const empty_env[] = { NULL };
-		char *default_args[] = { h->path, NULL };
+		char *const empty_env[] = {NULL};
+		char *default_args[] = {h->path, NULL};
 		sigset_t all;
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
@@ -66,8 +66,7 @@ static int run_one(const struct oci_hook *h, const char *state, const char *what
 			}
 			timeout_ms = (int)((deadline - now) / 1000000) + 1;
 		}
-		struct pollfd p[2] = { { .fd = pidfd, .events = POLLIN },
-				       { .fd = pipefd[1], .events = POLLOUT } };
+		struct pollfd p[2] = {{.fd = pidfd, .events = POLLIN}, {.fd = pipefd[1], .events = POLLOUT}};
 		if (pidfd < 0)
 			break; /* no pidfd: fall back to a plain wait */
 		int r = poll(p, 2, timeout_ms);

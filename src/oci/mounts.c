@@ -22,8 +22,8 @@
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = (uint64_t)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	    .flags = (uint64_t)(flags | O_CLOEXEC),
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd;
 	do {
@@ -40,8 +40,7 @@ int oci_open_in_root(int rootfd, const char *path, bool create, bool as_file, st
 	return open_in_root(rootfd, path, create, as_file, 0, err);
 }
 
-static int open_in_root(int rootfd, const char *path, bool create, bool as_file, int depth,
-			struct verr **err)
+static int open_in_root(int rootfd, const char *path, bool create, bool as_file, int depth, struct verr **err)
 {
 	int fd = openat2_in_root(rootfd, path, O_PATH);
 	if (fd >= 0 || errno != ENOENT || !create) {
@@ -99,8 +98,8 @@ static int open_in_root(int rootfd, const char *path, bool create, bool as_file,
 			}
 			int r;
 			if (last && as_file) {
-				r = openat(parent, p + i, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-					   0644);
+				r = openat(parent, p + i,
+					   O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 				if (r >= 0)
 					close(r);
 			} else {
@@ -136,12 +135,12 @@ static unsigned long locked_flags(const char *path)
 	struct statvfs sv;
 	if (statvfs(path, &sv) < 0)
 		return 0;
-	return sv.f_flag & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
-			    MS_RDONLY);
+	return sv.f_flag &
+	       (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_RDONLY);
 }
 
-static int remount_bind(const char *target, unsigned long flags, unsigned long clear,
-			const char *what, struct verr **err)
+static int remount_bind(const char *target, unsigned long flags, unsigned long clear, const char *what,
+			struct verr **err)
 {
 	unsigned long keep = locked_flags(target) & ~clear & ~MS_RDONLY;
 	if (mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | keep | flags, NULL) < 0)
@@ -149,8 +148,8 @@ static int remount_bind(const char *target, unsigned long flags, unsigned long c
 	return 0;
 }
 
-static int mount_cgroup(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m,
-			const char *target, struct verr **err)
+static int mount_cgroup(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m, const char *target,
+			struct verr **err)
 {
 	struct statfs sf;
 	if (statfs("/sys/fs/cgroup", &sf) < 0)
@@ -163,7 +162,7 @@ static int mount_cgroup(const struct oci_rootfs *r, int rootfd, const struct oci
 			return 0;
 		}
 		cleanup_free char *src =
-			xasprintf("/sys/fs/cgroup%s", r->cgroup_relpath ? r->cgroup_relpath : "");
+		    xasprintf("/sys/fs/cgroup%s", r->cgroup_relpath ? r->cgroup_relpath : "");
 		if (mount(src, target, NULL, MS_BIND | MS_REC, NULL) < 0)
 			return verr_set(err, errno, "bind '%s' on '%s'", src, m->destination);
 		return remount_bind(target, m->flags & ~MS_REMOUNT, m->clear_flags, m->destination, err);
@@ -320,8 +319,7 @@ static int copy_tree(int src, int dst, int depth)
 	return ret;
 }
 
-static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m,
-		    struct verr **err)
+static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m, struct verr **err)
 {
 	bool is_file = false;
 	cleanup_free char *src = NULL;
@@ -369,8 +367,8 @@ static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mou
 		if (m->tmpcopyup && strcmp(type, "tmpfs") == 0)
 			under = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		/* With tmpcopyup a read-only tmpfs is made read-only after the copy. */
-		int rc = mount(m->source ? m->source : type, target, type,
-			       under >= 0 ? fl & ~MS_RDONLY : fl, m->data);
+		int rc = mount(m->source ? m->source : type, target, type, under >= 0 ? fl & ~MS_RDONLY : fl,
+			       m->data);
 		if (rc == 0 && under >= 0) {
 			int top = oci_open_in_root(rootfd, m->destination, false, false, err);
 			if (top < 0) {
@@ -440,12 +438,12 @@ static const struct {
 	const char *path;
 	unsigned major, minor;
 } default_devices[] = {
-	{ "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
-	{ "/dev/random", 1, 8 }, { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},	   {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
-static int make_device(int rootfd, const char *path, char type, unsigned major, unsigned minor,
-		       mode_t mode, uid_t uid, gid_t gid, bool bind, struct verr **err)
+static int make_device(int rootfd, const char *path, char type, unsigned major, unsigned minor, mode_t mode,
+		       uid_t uid, gid_t gid, bool bind, struct verr **err)
 {
 	const char *rel = path;
 	while (*rel == '/')
@@ -533,8 +531,8 @@ static char *parent_mount_point(const char *path)
 		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
 			continue;
 		size_t n = strlen(mp);
-		bool under = strcmp(mp, "/") == 0 ||
-			     (strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == 0));
+		bool under =
+		    strcmp(mp, "/") == 0 || (strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == 0));
 		if (under && n >= best_len) {
 			free(best);
 			best = xstrdup(mp);
@@ -595,15 +593,17 @@ int oci_rootfs_prepare(const struct oci_rootfs *r, struct verr **err)
 	for (size_t i = 0; i < s->n_devices && ret == 0; i++) {
 		const struct oci_device *d = &s->devices[i];
 		ret = make_device(rootfd, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
-				  (unsigned)d->minor, d->has_mode ? d->mode : 0666, d->uid, d->gid,
-				  r->userns, err);
+				  (unsigned)d->minor, d->has_mode ? d->mode : 0666, d->uid, d->gid, r->userns,
+				  err);
 		if (ret < 0)
 			verr_wrap(err, "linux.devices[%zu]", i);
 	}
 	if (ret == 0) {
 		static const char *const links[][2] = {
-			{ "/proc/self/fd", "dev/fd" },     { "/proc/self/fd/0", "dev/stdin" },
-			{ "/proc/self/fd/1", "dev/stdout" }, { "/proc/self/fd/2", "dev/stderr" },
+		    {"/proc/self/fd", "dev/fd"},
+		    {"/proc/self/fd/0", "dev/stdin"},
+		    {"/proc/self/fd/1", "dev/stdout"},
+		    {"/proc/self/fd/2", "dev/stderr"},
 		};
 		int devfd = openat2_in_root(rootfd, "/dev", O_DIRECTORY | O_RDONLY);
 		if (devfd >= 0) {
@@ -678,8 +678,8 @@ static int readonly_path(const char *path, struct verr **err)
 		fd = openat2_in_root(AT_FDCWD, path, O_PATH | O_NOFOLLOW);
 		if (fd < 0)
 			return verr_set(err, errno, "read-only '%s'", path);
-		ret = remount_bind(fdpath(fd, buf), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path,
-				   err);
+		ret =
+		    remount_bind(fdpath(fd, buf), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path, err);
 	}
 	close(fd);
 	return ret;

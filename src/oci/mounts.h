@@ -15,12 +15,12 @@
 
 struct oci_rootfs {
 	const struct oci_spec *spec;
-	const char *rootfs;         /* absolute host path */
-	const char *bundle;         /* absolute; relative bind sources resolve here */
-	bool no_pivot;              /* chroot instead of pivot_root */
-	bool userns;                /* in a new user namespace: bind devices, no mknod */
+	const char *rootfs;	    /* absolute host path */
+	const char *bundle;	    /* absolute; relative bind sources resolve here */
+	bool no_pivot;		    /* chroot instead of pivot_root */
+	bool userns;		    /* in a new user namespace: bind devices, no mknod */
 	const char *cgroup_relpath; /* container cgroup below each hierarchy root, or NULL */
-	bool cgroupns;              /* the container has its own cgroup namespace */
+	bool cgroupns;		    /* the container has its own cgroup namespace */
 };
 
 /* Step 1 (before pivot_root): root propagation, bind of the rootfs, every

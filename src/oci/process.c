@@ -71,8 +71,7 @@ int oci_process_check_lsm(const struct oci_process *p, struct verr **err)
 {
 	if (p->apparmor_profile && access("/sys/kernel/security/apparmor", F_OK) < 0 &&
 	    access("/sys/module/apparmor/parameters/enabled", F_OK) < 0)
-		return verr_set(err, 0,
-				"process.apparmorProfile '%s': AppArmor is not enabled on this host",
+		return verr_set(err, 0, "process.apparmorProfile '%s': AppArmor is not enabled on this host",
 				p->apparmor_profile);
 	if (p->selinux_label && access("/sys/fs/selinux/enforce", F_OK) < 0)
 		return verr_set(err, 0, "process.selinuxLabel '%s': SELinux is not enabled on this host",
@@ -83,14 +82,14 @@ int oci_process_check_lsm(const struct oci_process *p, struct verr **err)
 static const char *rlimit_name(int res)
 {
 	static const char *const names[] = {
-		[RLIMIT_CPU] = "RLIMIT_CPU",         [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
-		[RLIMIT_DATA] = "RLIMIT_DATA",       [RLIMIT_STACK] = "RLIMIT_STACK",
-		[RLIMIT_CORE] = "RLIMIT_CORE",       [RLIMIT_RSS] = "RLIMIT_RSS",
-		[RLIMIT_NPROC] = "RLIMIT_NPROC",     [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
-		[RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK", [RLIMIT_AS] = "RLIMIT_AS",
-		[RLIMIT_LOCKS] = "RLIMIT_LOCKS",     [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
-		[RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
-		[RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
+	    [RLIMIT_CPU] = "RLIMIT_CPU",	   [RLIMIT_FSIZE] = "RLIMIT_FSIZE",
+	    [RLIMIT_DATA] = "RLIMIT_DATA",	   [RLIMIT_STACK] = "RLIMIT_STACK",
+	    [RLIMIT_CORE] = "RLIMIT_CORE",	   [RLIMIT_RSS] = "RLIMIT_RSS",
+	    [RLIMIT_NPROC] = "RLIMIT_NPROC",	   [RLIMIT_NOFILE] = "RLIMIT_NOFILE",
+	    [RLIMIT_MEMLOCK] = "RLIMIT_MEMLOCK",   [RLIMIT_AS] = "RLIMIT_AS",
+	    [RLIMIT_LOCKS] = "RLIMIT_LOCKS",	   [RLIMIT_SIGPENDING] = "RLIMIT_SIGPENDING",
+	    [RLIMIT_MSGQUEUE] = "RLIMIT_MSGQUEUE", [RLIMIT_NICE] = "RLIMIT_NICE",
+	    [RLIMIT_RTPRIO] = "RLIMIT_RTPRIO",	   [RLIMIT_RTTIME] = "RLIMIT_RTTIME",
 	};
 	if (res < 0 || (size_t)res >= ARRAY_SIZE(names) || !names[res])
 		return "RLIMIT_?";
@@ -102,8 +101,8 @@ int oci_process_limits(const struct oci_process *p, struct verr **err)
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		const struct oci_rlimit *r = &p->rlimits[i];
 		struct rlimit rl = {
-			.rlim_cur = r->soft >= (uint64_t)INT64_MAX ? RLIM_INFINITY : r->soft,
-			.rlim_max = r->hard >= (uint64_t)INT64_MAX ? RLIM_INFINITY : r->hard,
+		    .rlim_cur = r->soft >= (uint64_t)INT64_MAX ? RLIM_INFINITY : r->soft,
+		    .rlim_max = r->hard >= (uint64_t)INT64_MAX ? RLIM_INFINITY : r->hard,
 		};
 		if (setrlimit(r->resource, &rl) == 0)
 			continue;
@@ -111,11 +110,12 @@ int oci_process_limits(const struct oci_process *p, struct verr **err)
 		struct rlimit cur;
 		getrlimit(r->resource, &cur);
 		if (e == EPERM && rl.rlim_max > cur.rlim_max)
-			return verr_set(err, 0,
-					"process.rlimits: cannot raise the hard limit of %s to %llu (it is %llu "
-					"and raising it needs CAP_SYS_RESOURCE, which this host does not grant)",
-					rlimit_name(r->resource), (unsigned long long)r->hard,
-					(unsigned long long)cur.rlim_max);
+			return verr_set(
+			    err, 0,
+			    "process.rlimits: cannot raise the hard limit of %s to %llu (it is %llu "
+			    "and raising it needs CAP_SYS_RESOURCE, which this host does not grant)",
+			    rlimit_name(r->resource), (unsigned long long)r->hard,
+			    (unsigned long long)cur.rlim_max);
 		return verr_set(err, e, "process.rlimits: setrlimit %s soft %llu hard %llu",
 				rlimit_name(r->resource), (unsigned long long)r->soft,
 				(unsigned long long)r->hard);
@@ -169,8 +169,9 @@ static int set_caps(const struct oci_process *p, struct verr **err)
 	static const struct {
 		int set;
 		cap_flag_t flag;
-	} map[] = { { OCI_CAP_EFFECTIVE, CAP_EFFECTIVE }, { OCI_CAP_PERMITTED, CAP_PERMITTED },
-		    { OCI_CAP_INHERITABLE, CAP_INHERITABLE } };
+	} map[] = {{OCI_CAP_EFFECTIVE, CAP_EFFECTIVE},
+		   {OCI_CAP_PERMITTED, CAP_PERMITTED},
+		   {OCI_CAP_INHERITABLE, CAP_INHERITABLE}};
 	for (size_t k = 0; k < ARRAY_SIZE(map); k++) {
 		int n = 0;
 		for (int i = 0; i <= last; i++)
@@ -198,8 +199,7 @@ static int set_caps(const struct oci_process *p, struct verr **err)
 	return 0;
 }
 
-int oci_process_identity(const struct oci_process *p, struct oci_seccomp *seccomp,
-			 struct verr **err)
+int oci_process_identity(const struct oci_process *p, struct oci_seccomp *seccomp, struct verr **err)
 {
 	if (seccomp && !p->no_new_privileges && oci_seccomp_load(seccomp, err) < 0)
 		return -1;
@@ -244,8 +244,7 @@ int oci_process_identity(const struct oci_process *p, struct oci_seccomp *seccom
 	return 0;
 }
 
-int oci_process_exec(const struct oci_process *p, const char *path, int preserve_fds,
-		     struct verr **err)
+int oci_process_exec(const struct oci_process *p, const char *path, int preserve_fds, struct verr **err)
 {
 	if (syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		/* Older kernels: walk the table. */

@@ -24,12 +24,10 @@ int oci_process_limits(const struct oci_process *p, struct verr **err);
  * CVE-2024-21626), noNewPrivileges and seccomp (may be NULL), in that order
  * (seccomp first when noNewPrivileges is off, as it then needs
  * CAP_SYS_ADMIN). */
-int oci_process_identity(const struct oci_process *p, struct oci_seccomp *seccomp,
-			 struct verr **err);
+int oci_process_identity(const struct oci_process *p, struct oci_seccomp *seccomp, struct verr **err);
 
 /* Marks every fd >= 3 + preserve_fds close-on-exec, then execve(path).
  * Returns only on failure. */
-int oci_process_exec(const struct oci_process *p, const char *path, int preserve_fds,
-		     struct verr **err);
+int oci_process_exec(const struct oci_process *p, const char *path, int preserve_fds, struct verr **err);
 
 #endif

@@ -22,14 +22,10 @@ static const struct {
 	const char *spec, *proc;
 	int flag;
 } ns_names[OCI_NS_COUNT] = {
-	[OCI_NS_USER] = { "user", "user", CLONE_NEWUSER },
-	[OCI_NS_PID] = { "pid", "pid", CLONE_NEWPID },
-	[OCI_NS_NET] = { "network", "net", CLONE_NEWNET },
-	[OCI_NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
-	[OCI_NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
-	[OCI_NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
-	[OCI_NS_TIME] = { "time", "time", CLONE_NEWTIME },
-	[OCI_NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
+    [OCI_NS_USER] = {"user", "user", CLONE_NEWUSER}, [OCI_NS_PID] = {"pid", "pid", CLONE_NEWPID},
+    [OCI_NS_NET] = {"network", "net", CLONE_NEWNET}, [OCI_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC},
+    [OCI_NS_UTS] = {"uts", "uts", CLONE_NEWUTS},     [OCI_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP},
+    [OCI_NS_TIME] = {"time", "time", CLONE_NEWTIME}, [OCI_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS},
 };
 
 int oci_ns_kind_from_name(const char *name)
@@ -59,14 +55,22 @@ static const struct {
 	const char *name;
 	int res;
 } rlimit_names[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },         { "RLIMIT_CORE", RLIMIT_CORE },
-	{ "RLIMIT_CPU", RLIMIT_CPU },       { "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },   { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-	{ "RLIMIT_NICE", RLIMIT_NICE },     { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },   { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO }, { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int oci_rlimit_from_name(const char *name)
@@ -79,17 +83,47 @@ int oci_rlimit_from_name(const char *name)
 
 /* capabilities(7), in kernel numbering. */
 static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
-	"CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-	"CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
-	"CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER",
-	"CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
-	"CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD",
-	"CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
-	"CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
-	"CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-	"CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 int oci_cap_from_name(const char *name)
@@ -157,8 +191,8 @@ static int get_bool(json_t *obj, const char *key, bool *out, const char *ctx, st
 	return 0;
 }
 
-static int get_int_range(json_t *v, int64_t lo, int64_t hi, int64_t *out, const char *ctx,
-			 const char *key, struct verr **err)
+static int get_int_range(json_t *v, int64_t lo, int64_t hi, int64_t *out, const char *ctx, const char *key,
+			 struct verr **err)
 {
 	if (!json_is_integer(v))
 		return verr_set(err, 0, "%s.%s: expected an integer", ctx, key);
@@ -220,8 +254,8 @@ static int check_object(json_t *v, const char *ctx, struct verr **err)
 
 static int parse_caps(json_t *caps, struct oci_process *p, struct verr **err)
 {
-	static const char *const keys[OCI_CAP_NSETS] = { "bounding", "effective", "inheritable",
-							 "permitted", "ambient" };
+	static const char *const keys[OCI_CAP_NSETS] = {"bounding", "effective", "inheritable", "permitted",
+							"ambient"};
 	if (check_object(caps, "process.capabilities", err) < 0)
 		return -1;
 	p->has_caps = true;
@@ -233,7 +267,8 @@ static int parse_caps(json_t *caps, struct oci_process *p, struct verr **err)
 			return verr_set(err, 0, "process.capabilities.%s: expected an array", keys[s]);
 		size_t i;
 		json_t *c;
-		json_array_foreach (a, i, c) {
+		json_array_foreach(a, i, c)
+		{
 			if (!json_is_string(c))
 				return verr_set(err, 0, "process.capabilities.%s[%zu]: expected a string",
 						keys[s], i);
@@ -256,7 +291,8 @@ static int parse_rlimits(json_t *a, struct oci_process *p, struct verr **err)
 	p->rlimits = xcalloc(n ? n : 1, sizeof(*p->rlimits));
 	size_t i;
 	json_t *r;
-	json_array_foreach (a, i, r) {
+	json_array_foreach(a, i, r)
+	{
 		char ctx[64];
 		snprintf(ctx, sizeof(ctx), "process.rlimits[%zu]", i);
 		if (check_object(r, ctx, err) < 0)
@@ -279,7 +315,7 @@ static int parse_rlimits(json_t *a, struct oci_process *p, struct verr **err)
 		/* jansson integers are signed 64-bit; RLIM_INFINITY is written
 		 * as 18446744073709551615 which jansson refuses, so engines
 		 * write large values; clamp anything huge to infinity. */
-		p->rlimits[p->n_rlimits++] = (struct oci_rlimit){ res, (uint64_t)soft, (uint64_t)hard };
+		p->rlimits[p->n_rlimits++] = (struct oci_rlimit){res, (uint64_t)soft, (uint64_t)hard};
 	}
 	return 0;
 }
@@ -337,7 +373,8 @@ int oci_process_parse(json_t *j, struct oci_process *p, struct verr **err)
 			p->additional_gids = xcalloc(json_array_size(ag) + 1, sizeof(uint32_t));
 			size_t i;
 			json_t *g;
-			json_array_foreach (ag, i, g) {
+			json_array_foreach(ag, i, g)
+			{
 				int64_t x;
 				if (get_int_range(g, 0, UINT32_MAX, &x, "process.user", "additionalGids",
 						  err) < 0)
@@ -397,35 +434,48 @@ fail:
 
 static const struct {
 	const char *name;
-	bool clear;  /* the option clears the flag instead of setting it */
+	bool clear; /* the option clears the flag instead of setting it */
 	unsigned long flag;
 } mount_flag_opts[] = {
-	{ "defaults", false, 0 },
-	{ "ro", false, MS_RDONLY },         { "rw", true, MS_RDONLY },
-	{ "nosuid", false, MS_NOSUID },     { "suid", true, MS_NOSUID },
-	{ "nodev", false, MS_NODEV },       { "dev", true, MS_NODEV },
-	{ "noexec", false, MS_NOEXEC },     { "exec", true, MS_NOEXEC },
-	{ "sync", false, MS_SYNCHRONOUS },  { "async", true, MS_SYNCHRONOUS },
-	{ "dirsync", false, MS_DIRSYNC },
-	{ "remount", false, MS_REMOUNT },
-	{ "mand", false, MS_MANDLOCK },     { "nomand", true, MS_MANDLOCK },
-	{ "noatime", false, MS_NOATIME },   { "atime", true, MS_NOATIME },
-	{ "nodiratime", false, MS_NODIRATIME }, { "diratime", true, MS_NODIRATIME },
-	{ "relatime", false, MS_RELATIME }, { "norelatime", true, MS_RELATIME },
-	{ "strictatime", false, MS_STRICTATIME }, { "nostrictatime", true, MS_STRICTATIME },
-	{ "silent", false, MS_SILENT },     { "loud", true, MS_SILENT },
-	{ "lazytime", false, MS_LAZYTIME }, { "nolazytime", true, MS_LAZYTIME },
-	{ "iversion", false, MS_I_VERSION }, { "noiversion", true, MS_I_VERSION },
+    {"defaults", false, 0},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
+    {"silent", false, MS_SILENT},
+    {"loud", true, MS_SILENT},
+    {"lazytime", false, MS_LAZYTIME},
+    {"nolazytime", true, MS_LAZYTIME},
+    {"iversion", false, MS_I_VERSION},
+    {"noiversion", true, MS_I_VERSION},
 };
 
 static const struct {
 	const char *name;
 	unsigned long flag;
 } mount_prop_opts[] = {
-	{ "private", MS_PRIVATE },      { "rprivate", MS_PRIVATE | MS_REC },
-	{ "shared", MS_SHARED },        { "rshared", MS_SHARED | MS_REC },
-	{ "slave", MS_SLAVE },          { "rslave", MS_SLAVE | MS_REC },
-	{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+    {"private", MS_PRIVATE},	   {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},	   {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},	   {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 void oci_mount_add_option(struct oci_mount *m, const char *opt)
@@ -461,10 +511,10 @@ void oci_mount_add_option(struct oci_mount *m, const char *opt)
 	 * config.md "mounts"), which are applied non-recursively here except
 	 * rro which makes the mount read-only. */
 	static const char *const runtime_only[] = {
-		"tmpcopyup", "idmap", "ridmap", "rrw", "rnosuid", "rsuid", "rnodev", "rdev",
-		"rnoexec", "rexec", "rnoatime", "ratime", "rnodiratime", "rdiratime",
-		"rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "rnosymfollow",
-		"rsymfollow", "symfollow",
+	    "tmpcopyup",    "idmap",	  "ridmap",    "rrw",	      "rnosuid",      "rsuid",
+	    "rnodev",	    "rdev",	  "rnoexec",   "rexec",	      "rnoatime",     "ratime",
+	    "rnodiratime",  "rdiratime",  "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime",
+	    "rnosymfollow", "rsymfollow", "symfollow",
 	};
 	if (strcmp(opt, "tmpcopyup") == 0) {
 		m->tmpcopyup = true;
@@ -499,7 +549,8 @@ static int parse_mounts(json_t *a, struct oci_spec *s, struct verr **err)
 	s->mounts = xcalloc(n ? n : 1, sizeof(*s->mounts));
 	size_t i;
 	json_t *mj;
-	json_array_foreach (a, i, mj) {
+	json_array_foreach(a, i, mj)
+	{
 		char ctx[48];
 		snprintf(ctx, sizeof(ctx), "mounts[%zu]", i);
 		if (check_object(mj, ctx, err) < 0)
@@ -518,7 +569,8 @@ static int parse_mounts(json_t *a, struct oci_spec *s, struct verr **err)
 				return verr_set(err, 0, "%s.options: expected an array", ctx);
 			size_t k;
 			json_t *o;
-			json_array_foreach (opts, k, o) {
+			json_array_foreach(opts, k, o)
+			{
 				if (!json_is_string(o) ||
 				    strlen(json_string_value(o)) != json_string_length(o))
 					return verr_set(err, 0, "%s.options[%zu]: expected a string", ctx, k);
@@ -548,9 +600,8 @@ static void hook_clear(struct oci_hook *h)
 
 static int parse_hooks(json_t *hooks, struct oci_spec *s, struct verr **err)
 {
-	static const char *const keys[OCI_HOOK_COUNT] = { "prestart",        "createRuntime",
-							  "createContainer", "startContainer",
-							  "poststart",       "poststop" };
+	static const char *const keys[OCI_HOOK_COUNT] = {"prestart",	   "createRuntime", "createContainer",
+							 "startContainer", "poststart",	    "poststop"};
 	if (check_object(hooks, "hooks", err) < 0)
 		return -1;
 	for (int k = 0; k < OCI_HOOK_COUNT; k++) {
@@ -563,7 +614,8 @@ static int parse_hooks(json_t *hooks, struct oci_spec *s, struct verr **err)
 		s->hooks.list[k] = xcalloc(n ? n : 1, sizeof(struct oci_hook));
 		size_t i;
 		json_t *hj;
-		json_array_foreach (a, i, hj) {
+		json_array_foreach(a, i, hj)
+		{
 			char ctx[64];
 			snprintf(ctx, sizeof(ctx), "hooks.%s[%zu]", keys[k], i);
 			if (check_object(hj, ctx, err) < 0)
@@ -574,7 +626,8 @@ static int parse_hooks(json_t *hooks, struct oci_spec *s, struct verr **err)
 			    get_strv(hj, "env", &h->env, ctx, err) < 0)
 				return -1;
 			if (h->path[0] != '/')
-				return verr_set(err, 0, "%s.path: '%s' is not an absolute path", ctx, h->path);
+				return verr_set(err, 0, "%s.path: '%s' is not an absolute path", ctx,
+						h->path);
 			json_t *t = json_object_get(hj, "timeout");
 			if (t && !json_is_null(t)) {
 				int64_t x;
@@ -589,8 +642,7 @@ static int parse_hooks(json_t *hooks, struct oci_spec *s, struct verr **err)
 
 /* ---- linux ---- */
 
-static int parse_idmaps(json_t *a, const char *key, struct oci_idmap **out, size_t *n,
-			struct verr **err)
+static int parse_idmaps(json_t *a, const char *key, struct oci_idmap **out, size_t *n, struct verr **err)
 {
 	if (!json_is_array(a))
 		return verr_set(err, 0, "linux.%s: expected an array", key);
@@ -600,7 +652,8 @@ static int parse_idmaps(json_t *a, const char *key, struct oci_idmap **out, size
 	*out = xcalloc(cnt ? cnt : 1, sizeof(**out));
 	size_t i;
 	json_t *m;
-	json_array_foreach (a, i, m) {
+	json_array_foreach(a, i, m)
+	{
 		char ctx[48];
 		snprintf(ctx, sizeof(ctx), "linux.%s[%zu]", key, i);
 		struct oci_idmap *im = &(*out)[(*n)++];
@@ -621,7 +674,8 @@ static int parse_devices(json_t *a, struct oci_spec *s, struct verr **err)
 	s->devices = xcalloc(n ? n : 1, sizeof(*s->devices));
 	size_t i;
 	json_t *d;
-	json_array_foreach (a, i, d) {
+	json_array_foreach(a, i, d)
+	{
 		char ctx[48];
 		snprintf(ctx, sizeof(ctx), "linux.devices[%zu]", i);
 		if (check_object(d, ctx, err) < 0)
@@ -682,7 +736,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct verr **err)
 			return verr_set(err, 0, "linux.namespaces: expected an array");
 		size_t i;
 		json_t *nj;
-		json_array_foreach (nss, i, nj) {
+		json_array_foreach(nss, i, nj)
+		{
 			char ctx[48];
 			snprintf(ctx, sizeof(ctx), "linux.namespaces[%zu]", i);
 			if (check_object(nj, ctx, err) < 0)
@@ -716,7 +771,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct verr **err)
 		return verr_set(err, 0, "linux.uidMappings: mappings given without a user namespace");
 	if (s->ns[OCI_NS_USER].present && !s->ns[OCI_NS_USER].path &&
 	    (!s->n_uid_mappings || !s->n_gid_mappings))
-		return verr_set(err, 0, "linux.namespaces: a new user namespace needs uidMappings and gidMappings");
+		return verr_set(err, 0,
+				"linux.namespaces: a new user namespace needs uidMappings and gidMappings");
 	if ((v = json_object_get(l, "devices")) && !json_is_null(v) && parse_devices(v, s, err) < 0)
 		return -1;
 	if (get_string(l, "cgroupsPath", false, &s->cgroups_path, "linux", err) < 0)
@@ -731,7 +787,8 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct verr **err)
 			return -1;
 		const char *key;
 		json_t *val;
-		json_object_foreach (v, key, val) {
+		json_object_foreach(v, key, val)
+		{
 			if (!json_is_string(val))
 				return verr_set(err, 0, "linux.sysctl.%s: expected a string", key);
 			if (!*key || strstr(key, "..") || key[0] == '.' || key[0] == '/' ||
@@ -759,7 +816,7 @@ static int parse_linux(json_t *l, struct oci_spec *s, struct verr **err)
 	if ((v = json_object_get(l, "timeOffsets")) && !json_is_null(v)) {
 		if (check_object(v, "linux.timeOffsets", err) < 0)
 			return -1;
-		static const char *const clocks[] = { "monotonic", "boottime" };
+		static const char *const clocks[] = {"monotonic", "boottime"};
 		for (int k = 0; k < 2; k++) {
 			json_t *c = json_object_get(v, clocks[k]);
 			if (!c || json_is_null(c))
@@ -884,7 +941,8 @@ int oci_spec_parse(const char *data, size_t len, struct oci_spec **out, struct v
 			goto fail;
 		const char *key;
 		json_t *val;
-		json_object_foreach (v, key, val) {
+		json_object_foreach(v, key, val)
+		{
 			if (!json_is_string(val)) {
 				verr_set(err, 0, "annotations.%s: expected a string", key);
 				goto fail;

@@ -31,8 +31,8 @@ enum oci_ns_kind {
 };
 
 struct oci_ns {
-	bool present;  /* listed in linux.namespaces */
-	char *path;    /* join this one (setns) instead of creating one; or NULL */
+	bool present; /* listed in linux.namespaces */
+	char *path;   /* join this one (setns) instead of creating one; or NULL */
 };
 
 struct oci_idmap {
@@ -45,22 +45,22 @@ struct oci_rlimit {
 };
 
 struct oci_mount {
-	char *destination;  /* absolute, inside the container */
-	char *type;         /* may be NULL (bind mounts) */
-	char *source;       /* may be NULL */
-	unsigned long flags;        /* MS_* set by options */
-	unsigned long clear_flags;  /* MS_* explicitly cleared (rw, suid, ...) */
-	unsigned long propagation;  /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE [|MS_REC] or 0 */
-	bool bind, recursive;       /* bind / rbind */
-	bool tmpcopyup;             /* copy what was under a tmpfs into it */
-	char *data;                 /* comma-joined filesystem options, or NULL */
+	char *destination;	   /* absolute, inside the container */
+	char *type;		   /* may be NULL (bind mounts) */
+	char *source;		   /* may be NULL */
+	unsigned long flags;	   /* MS_* set by options */
+	unsigned long clear_flags; /* MS_* explicitly cleared (rw, suid, ...) */
+	unsigned long propagation; /* MS_PRIVATE/SHARED/SLAVE/UNBINDABLE [|MS_REC] or 0 */
+	bool bind, recursive;	   /* bind / rbind */
+	bool tmpcopyup;		   /* copy what was under a tmpfs into it */
+	char *data;		   /* comma-joined filesystem options, or NULL */
 };
 
 struct oci_hook {
 	char *path;
-	char **args;  /* NULL-terminated, may be NULL */
-	char **env;   /* NULL-terminated, may be NULL */
-	int timeout;  /* seconds, 0 = none */
+	char **args; /* NULL-terminated, may be NULL */
+	char **env;  /* NULL-terminated, may be NULL */
+	int timeout; /* seconds, 0 = none */
 };
 
 enum oci_hook_kind {
@@ -78,7 +78,14 @@ struct oci_hooks {
 	size_t n[OCI_HOOK_COUNT];
 };
 
-enum oci_cap_set { OCI_CAP_BOUNDING, OCI_CAP_EFFECTIVE, OCI_CAP_INHERITABLE, OCI_CAP_PERMITTED, OCI_CAP_AMBIENT, OCI_CAP_NSETS };
+enum oci_cap_set {
+	OCI_CAP_BOUNDING,
+	OCI_CAP_EFFECTIVE,
+	OCI_CAP_INHERITABLE,
+	OCI_CAP_PERMITTED,
+	OCI_CAP_AMBIENT,
+	OCI_CAP_NSETS
+};
 
 struct oci_process {
 	bool terminal;
@@ -88,11 +95,11 @@ struct oci_process {
 	size_t n_additional_gids;
 	bool has_umask;
 	mode_t umask;
-	char **args;  /* NULL-terminated, at least one element */
-	char **env;   /* NULL-terminated (possibly empty) */
-	char *cwd;    /* absolute */
+	char **args; /* NULL-terminated, at least one element */
+	char **env;  /* NULL-terminated (possibly empty) */
+	char *cwd;   /* absolute */
 	bool has_caps;
-	uint64_t caps[OCI_CAP_NSETS];  /* bit n = capability n */
+	uint64_t caps[OCI_CAP_NSETS]; /* bit n = capability n */
 	bool no_new_privileges;
 	struct oci_rlimit *rlimits;
 	size_t n_rlimits;
@@ -104,7 +111,7 @@ struct oci_process {
 
 struct oci_device {
 	char *path;
-	char type;  /* 'c', 'b', 'u' or 'p' */
+	char type; /* 'c', 'b', 'u' or 'p' */
 	int64_t major, minor;
 	bool has_mode;
 	mode_t mode;
@@ -112,9 +119,9 @@ struct oci_device {
 };
 
 struct oci_spec {
-	json_t *json;  /* the whole document (owned) */
+	json_t *json; /* the whole document (owned) */
 	char *oci_version;
-	char *root_path;  /* as written (relative to the bundle or absolute) */
+	char *root_path; /* as written (relative to the bundle or absolute) */
 	bool root_readonly;
 	char *hostname, *domainname;
 	bool has_process;
@@ -122,18 +129,18 @@ struct oci_spec {
 	struct oci_mount *mounts;
 	size_t n_mounts;
 	struct oci_hooks hooks;
-	json_t *annotations;  /* borrowed from json, or NULL */
+	json_t *annotations; /* borrowed from json, or NULL */
 	struct oci_ns ns[OCI_NS_COUNT];
 	struct oci_idmap *uid_mappings, *gid_mappings;
 	size_t n_uid_mappings, n_gid_mappings;
 	struct oci_device *devices;
 	size_t n_devices;
 	char *cgroups_path;
-	json_t *resources;  /* borrowed, or NULL */
-	json_t *sysctl;     /* borrowed object of strings, or NULL */
-	json_t *seccomp;    /* borrowed, or NULL */
-	unsigned long rootfs_propagation;  /* 0 = default (rslave) */
-	char **masked_paths, **readonly_paths;  /* NULL-terminated, may be NULL */
+	json_t *resources;		       /* borrowed, or NULL */
+	json_t *sysctl;			       /* borrowed object of strings, or NULL */
+	json_t *seccomp;		       /* borrowed, or NULL */
+	unsigned long rootfs_propagation;      /* 0 = default (rslave) */
+	char **masked_paths, **readonly_paths; /* NULL-terminated, may be NULL */
 	char *mount_label;
 	/* linux.timeOffsets for a new time namespace (time_namespaces(7)) */
 	bool has_time_offsets;
@@ -159,13 +166,13 @@ void oci_spec_free(struct oci_spec *s);
 
 /* Maps names used by the spec. Return -1 when unknown. */
 int oci_ns_kind_from_name(const char *name);
-const char *oci_ns_kind_name(enum oci_ns_kind k);  /* "pid", "network", ... */
-int oci_ns_clone_flag(enum oci_ns_kind k);          /* CLONE_NEWPID, ... */
-const char *oci_ns_proc_name(enum oci_ns_kind k);   /* "pid", "net", ... for /proc/PID/ns */
-int oci_rlimit_from_name(const char *name);         /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
-int oci_cap_from_name(const char *name);            /* "CAP_KILL" -> CAP_KILL */
-const char *oci_cap_name(int cap);                  /* CAP_KILL -> "CAP_KILL" or NULL */
-int oci_cap_last(void);                             /* highest capability this host knows */
+const char *oci_ns_kind_name(enum oci_ns_kind k); /* "pid", "network", ... */
+int oci_ns_clone_flag(enum oci_ns_kind k);	  /* CLONE_NEWPID, ... */
+const char *oci_ns_proc_name(enum oci_ns_kind k); /* "pid", "net", ... for /proc/PID/ns */
+int oci_rlimit_from_name(const char *name);	  /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
+int oci_cap_from_name(const char *name);	  /* "CAP_KILL" -> CAP_KILL */
+const char *oci_cap_name(int cap);		  /* CAP_KILL -> "CAP_KILL" or NULL */
+int oci_cap_last(void);				  /* highest capability this host knows */
 
 /* Parses a mount "options" array entry into m; unknown options are passed
  * to the filesystem as data. Exposed for the tests. */

@@ -233,7 +233,7 @@ enum oci_status oci_state_status(const char *root, const struct oci_state *st, b
 
 const char *oci_status_name(enum oci_status s)
 {
-	static const char *const names[] = { "creating", "created", "running", "paused", "stopped" };
+	static const char *const names[] = {"creating", "created", "running", "paused", "stopped"};
 	return names[s];
 }
 

@@ -14,21 +14,21 @@
 
 #define OCI_SPEC_VERSION "1.2.0"
 #define OCI_DEFAULT_ROOT "/run/vessel-runtime"
-#define OCI_EXEC_FIFO "exec.fifo"
+#define OCI_EXEC_FIFO	 "exec.fifo"
 
 enum oci_status { OCI_CREATING, OCI_CREATED, OCI_RUNNING, OCI_PAUSED, OCI_STOPPED };
 
 struct oci_state {
 	char *id;
-	pid_t pid;            /* container init in the runtime's pid namespace */
-	uint64_t pid_start;   /* its start time (/proc/PID/stat field 22), to detect pid reuse */
-	char *bundle;         /* absolute */
-	char *rootfs;         /* absolute */
-	char *created;        /* RFC 3339 */
+	pid_t pid;	    /* container init in the runtime's pid namespace */
+	uint64_t pid_start; /* its start time (/proc/PID/stat field 22), to detect pid reuse */
+	char *bundle;	    /* absolute */
+	char *rootfs;	    /* absolute */
+	char *created;	    /* RFC 3339 */
 	char *owner;
 	bool systemd_cgroup;
-	json_t *config;       /* the container's config.json (owned reference) */
-	json_t *cgroup;       /* oci_cgroup_to_json() (owned reference) or NULL */
+	json_t *config; /* the container's config.json (owned reference) */
+	json_t *cgroup; /* oci_cgroup_to_json() (owned reference) or NULL */
 };
 
 /* Checks a container ID: 1-1024 characters from [A-Za-z0-9_+.-], not "." or

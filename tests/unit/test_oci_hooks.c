@@ -23,7 +23,7 @@ static struct oci_hook sh_hook(const char *script, char **env, int timeout)
 	args[0] = xstrdup("sh");
 	args[1] = xstrdup("-c");
 	args[2] = xstrdup(script);
-	return (struct oci_hook){ .path = xstrdup("/bin/sh"), .args = args, .env = env, .timeout = timeout };
+	return (struct oci_hook){.path = xstrdup("/bin/sh"), .args = args, .env = env, .timeout = timeout};
 }
 
 static void hook_free(struct oci_hook *h)
@@ -40,7 +40,7 @@ static void test_state_on_stdin_and_env(void **state)
 	char *script = xasprintf("cat > %s; echo \"$A\" >> %s", out, out);
 	char **env = xcalloc(2, sizeof(char *));
 	env[0] = xstrdup("A=from-env");
-	struct oci_hook h[2] = { sh_hook(script, env, 5), sh_hook("exit 0", NULL, 0) };
+	struct oci_hook h[2] = {sh_hook(script, env, 5), sh_hook("exit 0", NULL, 0)};
 	struct verr *err = NULL;
 	assert_int_equal(oci_hooks_run(h, 2, "{\"id\":\"x\"}", "prestart", &err), 0);
 	assert_null(err);
@@ -69,7 +69,7 @@ static void test_failures(void **state)
 	/* the second hook is not run after the first fails */
 	char *marker = xasprintf("%s/second", dir);
 	char *script = xasprintf("touch %s", marker);
-	struct oci_hook two[2] = { sh_hook("exit 1", NULL, 0), sh_hook(script, NULL, 0) };
+	struct oci_hook two[2] = {sh_hook("exit 1", NULL, 0), sh_hook(script, NULL, 0)};
 	assert_int_equal(oci_hooks_run(two, 2, "{}", "createRuntime", &err), -1);
 	verr_clear(&err);
 	assert_int_equal(access(marker, F_OK), -1);
@@ -78,7 +78,7 @@ static void test_failures(void **state)
 	free(script);
 	free(marker);
 
-	struct oci_hook missing = { .path = "/nonexistent/hook" };
+	struct oci_hook missing = {.path = "/nonexistent/hook"};
 	assert_int_equal(oci_hooks_run(&missing, 1, "{}", "prestart", &err), -1);
 	assert_non_null(strstr(err->msg, "could not be executed"));
 	verr_clear(&err);
@@ -151,10 +151,10 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_state_on_stdin_and_env),
-		cmocka_unit_test(test_failures),
-		cmocka_unit_test(test_timeout),
-		cmocka_unit_test(test_large_state_not_read),
+	    cmocka_unit_test(test_state_on_stdin_and_env),
+	    cmocka_unit_test(test_failures),
+	    cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_large_state_not_read),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

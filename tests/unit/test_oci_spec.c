@@ -114,8 +114,10 @@ static void test_spec_errors(void **state)
 		      "\"process\":{\"cwd\":\"rel\",\"args\":[\"x\"]}}");
 	assert_non_null(strstr(m, "not an absolute path"));
 	free(m);
-	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
-		      "\"process\":{\"cwd\":\"/\",\"args\":[\"x\"],\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]}}");
+	m = parse_err(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+	    "\"process\":{\"cwd\":\"/"
+	    "\",\"args\":[\"x\"],\"rlimits\":[{\"type\":\"RLIMIT_BOGUS\",\"soft\":1,\"hard\":1}]}}");
 	assert_non_null(strstr(m, "unknown rlimit type 'RLIMIT_BOGUS'"));
 	free(m);
 	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
@@ -137,8 +139,9 @@ static void test_spec_errors(void **state)
 	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},\"hostname\":\"h\"}");
 	assert_non_null(strstr(m, "uts namespace"));
 	free(m);
-	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
-		      "\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"q\",\"major\":1,\"minor\":1}]}}");
+	m = parse_err(
+	    "{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
+	    "\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"q\",\"major\":1,\"minor\":1}]}}");
 	assert_non_null(strstr(m, "not one of c, b, u, p"));
 	free(m);
 	m = parse_err("{\"ociVersion\":\"1.0.0\",\"root\":{\"path\":\"r\"},"
@@ -167,20 +170,25 @@ static void test_spec_fields(void **state)
 {
 	(void)state;
 	struct oci_spec *s = parse_ok(
-		"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},"
-		"\"process\":{\"cwd\":\"/w\",\"args\":[\"a\",\"b\"],\"env\":[\"A=1\"],"
-		"\"user\":{\"uid\":5,\"gid\":6,\"umask\":18,\"additionalGids\":[7,8]},"
-		"\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\",\"CAP_NOT_A_CAP\"],\"ambient\":[\"CAP_KILL\"]},"
-		"\"oomScoreAdj\":-500,\"rlimits\":[{\"type\":\"RLIMIT_NPROC\",\"soft\":10,\"hard\":20}]},"
-		"\"mounts\":[{\"destination\":\"/data\",\"source\":\"src\",\"options\":[\"rbind\",\"ro\",\"rslave\",\"nosuid\",\"rw\"]},"
-		"{\"destination\":\"/t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\",\"mode=700\",\"noexec\"]}],"
-		"\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":3}]},"
-		"\"annotations\":{\"k\":\"v\"},"
-		"\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"},{\"type\":\"user\"},{\"type\":\"mount\"}],"
-		"\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
-		"\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
-		"\"rootfsPropagation\":\"rshared\",\"devices\":[{\"path\":\"/dev/fuse\",\"type\":\"c\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
-		"\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},\"cgroupsPath\":\"/a/b\"}}");
+	    "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"/r\"},"
+	    "\"process\":{\"cwd\":\"/w\",\"args\":[\"a\",\"b\"],\"env\":[\"A=1\"],"
+	    "\"user\":{\"uid\":5,\"gid\":6,\"umask\":18,\"additionalGids\":[7,8]},"
+	    "\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\",\"CAP_NOT_A_CAP\"],\"ambient\":[\"CAP_KILL\"]}"
+	    ","
+	    "\"oomScoreAdj\":-500,\"rlimits\":[{\"type\":\"RLIMIT_NPROC\",\"soft\":10,\"hard\":20}]},"
+	    "\"mounts\":[{\"destination\":\"/"
+	    "data\",\"source\":\"src\",\"options\":[\"rbind\",\"ro\",\"rslave\",\"nosuid\",\"rw\"]},"
+	    "{\"destination\":\"/"
+	    "t\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"size=1m\",\"mode=700\",\"noexec\"]}],"
+	    "\"hooks\":{\"poststop\":[{\"path\":\"/bin/true\",\"args\":[\"true\"],\"timeout\":3}]},"
+	    "\"annotations\":{\"k\":\"v\"},"
+	    "\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+	    "net\"},{\"type\":\"user\"},{\"type\":\"mount\"}],"
+	    "\"uidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
+	    "\"gidMappings\":[{\"containerID\":0,\"hostID\":1000,\"size\":10}],"
+	    "\"rootfsPropagation\":\"rshared\",\"devices\":[{\"path\":\"/dev/"
+	    "fuse\",\"type\":\"c\",\"major\":10,\"minor\":229,\"fileMode\":438}],"
+	    "\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},\"cgroupsPath\":\"/a/b\"}}");
 	assert_int_equal(s->process.uid, 5);
 	assert_int_equal(s->process.gid, 6);
 	assert_true(s->process.has_umask);
@@ -194,7 +202,7 @@ static void test_spec_fields(void **state)
 	assert_null(s->process.env[1]);
 	const struct oci_mount *m = &s->mounts[0];
 	assert_true(m->bind && m->recursive);
-	assert_int_equal(m->flags, MS_NOSUID);  /* "rw" cleared "ro" */
+	assert_int_equal(m->flags, MS_NOSUID); /* "rw" cleared "ro" */
 	assert_int_equal(m->clear_flags, MS_RDONLY);
 	assert_int_equal(m->propagation, MS_SLAVE | MS_REC);
 	assert_null(m->data);
@@ -260,8 +268,12 @@ static void test_state_dir(void **state)
 	assert_int_equal(oci_state_create_dir(root, "c1", &err), -1);
 	assert_non_null(strstr(err->msg, "already exists"));
 	verr_clear(&err);
-	struct oci_state st = { .id = "c1", .pid = getpid(), .bundle = "/b", .rootfs = "/b/rootfs",
-				.created = "2024-01-01T00:00:00Z", .owner = "root" };
+	struct oci_state st = {.id = "c1",
+			       .pid = getpid(),
+			       .bundle = "/b",
+			       .rootfs = "/b/rootfs",
+			       .created = "2024-01-01T00:00:00Z",
+			       .owner = "root"};
 	st.pid_start = oci_proc_start_time(st.pid);
 	assert_true(st.pid_start > 0);
 	st.config = json_pack("{s:{s:s}}", "annotations", "a", "b");
@@ -331,13 +343,13 @@ static void test_open_in_root(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_spec_round_trip),
-		cmocka_unit_test(test_spec_errors),
-		cmocka_unit_test(test_spec_fields),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_ids),
-		cmocka_unit_test(test_state_dir),
-		cmocka_unit_test(test_open_in_root),
+	    cmocka_unit_test(test_default_spec_round_trip),
+	    cmocka_unit_test(test_spec_errors),
+	    cmocka_unit_test(test_spec_fields),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_ids),
+	    cmocka_unit_test(test_state_dir),
+	    cmocka_unit_test(test_open_in_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
