@@ -179,6 +179,60 @@ static int write_sysctls(json_t *sysctl, struct verr **err)
 	return 0;
 }
 
+/* Whether ns of the container is its own (new, or a path that is not the
+ * runtime's own namespace). */
+static bool ns_separate(const struct oci_spec *s, enum oci_ns_kind k)
+{
+	if (!s->ns[k].present)
+		return false;
+	if (!s->ns[k].path)
+		return true;
+	struct stat a, b;
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", oci_ns_proc_name(k));
+	if (stat(s->ns[k].path, &a) < 0 || stat(self, &b) < 0)
+		return true; /* joining it will report the error */
+	return a.st_ino != b.st_ino || a.st_dev != b.st_dev;
+}
+
+/* linux.sysctl may only name namespaced keys whose namespace the container
+ * owns (config-linux.md "Sysctl"; the same rule as runc): anything else
+ * would change the host. */
+static int check_sysctls(const struct oci_spec *s, struct verr **err)
+{
+	static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb",	 "kernel.msgmni",
+					       "kernel.sem",	"kernel.shmall",	 "kernel.shmmax",
+					       "kernel.shmmni", "kernel.shm_rmid_forced"};
+	const char *key;
+	json_t *val;
+	json_object_foreach(s->sysctl, key, val)
+	{
+		bool ipc = strncmp(key, "fs.mqueue.", 10) == 0;
+		for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+			if (strcmp(key, ipc_keys[i]) == 0)
+				ipc = true;
+		if (ipc) {
+			if (!ns_separate(s, OCI_NS_IPC))
+				return verr_set(
+				    err, 0, "linux.sysctl: %s needs the container's own ipc namespace", key);
+		} else if (strncmp(key, "net.", 4) == 0) {
+			if (!ns_separate(s, OCI_NS_NET))
+				return verr_set(
+				    err, 0, "linux.sysctl: %s needs the container's own network namespace",
+				    key);
+		} else if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0) {
+			if (!ns_separate(s, OCI_NS_UTS))
+				return verr_set(
+				    err, 0, "linux.sysctl: %s needs the container's own uts namespace", key);
+		} else {
+			return verr_set(
+			    err, 0, "linux.sysctl: %s is not namespaced: setting it would change the host",
+			    key);
+		}
+	}
+	return 0;
+}
+
 static char *state_text(const struct oci_state *st, enum oci_status status)
 {
 	json_t *j = oci_state_to_oci_json(st, status);
@@ -421,6 +475,8 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 		goto out;
 	}
 	if (oci_process_check_lsm(&s->process, err) < 0)
+		goto out;
+	if (s->sysctl && check_sysctls(s, err) < 0)
 		goto out;
 	rootpath =
 	    s->root_path[0] == '/' ? xstrdup(s->root_path) : xasprintf("%s/%s", c.bundle, s->root_path);
