@@ -182,7 +182,7 @@ int fetch_file(struct fetch *f, const char *url, const char *path, uint64_t max_
 		ret = verr_set(err, errno, "rename '%s'", part);
 	if (ret < 0) {
 		unlink(part);
-		return -1;
+		return rc == CURLE_HTTP_RETURNED_ERROR && status == 404 ? -2 : -1;
 	}
 	f->files++;
 	return 0;

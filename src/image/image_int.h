@@ -35,7 +35,8 @@ void fetch_stats(const struct fetch *f, unsigned *files, uint64_t *bytes);
 /* Downloads url to path (through "<path>.part", renamed on success). At most
  * max_size bytes are accepted. When want_sha256 is not NULL the body must have
  * exactly want_size bytes and that hash; otherwise nothing is left at path.
- * Errors name the URL (HTTP status, network failure, size or hash mismatch). */
+ * Errors name the URL (HTTP status, network failure, size or hash mismatch).
+ * Returns 0, or -1 with *err set (-2 when the server answered 404). */
 int fetch_file(struct fetch *f, const char *url, const char *path, uint64_t max_size,
 	       const uint8_t *want_sha256, uint64_t want_size, struct verr **err);
 

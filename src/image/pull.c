@@ -434,12 +434,20 @@ static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, c
 		apt_sha256_hex(pf->sha256, h);
 		/* by-hash names stay valid while the mirror updates (no race
 		 * between InRelease and the index). */
-		cleanup_free char *pk_url =
-			s->rel->by_hash
-				? xasprintf("%s/dists/%s/main/binary-" ARCH "/by-hash/SHA256/%s", mirror,
-					    release, h)
-				: xasprintf("%s/dists/%s/%s", mirror, release, pk_rel);
-		if (fetch_file(s->f, pk_url, pk_path, 0, pf->sha256, pf->size, err) < 0)
+		cleanup_free char *plain = xasprintf("%s/dists/%s/%s", mirror, release, pk_rel);
+		int r2 = -2;
+		if (s->rel->by_hash) {
+			cleanup_free char *by_hash = xasprintf(
+				"%s/dists/%s/main/binary-" ARCH "/by-hash/SHA256/%s", mirror, release, h);
+			r2 = fetch_file(s->f, by_hash, pk_path, 0, pf->sha256, pf->size, err);
+			/* Like apt: a mirror (or a CDN node) without that by-hash
+			 * file may still have the index under its plain name. */
+			if (r2 == -2)
+				verr_clear(err);
+		}
+		if (r2 == -2 && fetch_file(s->f, plain, pk_path, 0, pf->sha256, pf->size, err) < 0)
+			return -1;
+		if (r2 == -1)
 			return -1;
 	}
 	return 0;
