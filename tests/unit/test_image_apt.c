@@ -16,6 +16,7 @@
 #include "base/util.h"
 #include "image/apt_index.h"
 #include "image/image_int.h"
+#include "image/image.h"
 
 #define H1 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define H2 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
@@ -244,6 +245,61 @@ static void test_sha256(void **state)
 	assert_int_equal(sha256_file(path, fsum, &size), -ENOENT);
 }
 
+static void touch(const char *dir, const char *name)
+{
+	char *p = xasprintf("%s/%s", dir, name);
+	assert_int_equal(write_file_atomic(p, "x", 1, 0644), 0);
+	free(p);
+}
+
+static void test_resolve(void **state)
+{
+	char tmp[] = "/tmp/vessel-test-resolve.XXXXXX";
+	assert_non_null(mkdtemp(tmp));
+	char *old = getenv("XDG_CACHE_HOME") ? xstrdup(getenv("XDG_CACHE_HOME")) : NULL;
+	setenv("XDG_CACHE_HOME", tmp, 1);
+	char *k = NULL, *i = NULL, *dir = NULL;
+	struct verr *e = NULL;
+	assert_int_equal(image_resolve("debian", &k, &i, &e), -1);
+	assert_string_equal(e->msg, "image 'debian' is not pulled: run 'vessel image pull debian'");
+	assert_null(k);
+	verr_clear(&e);
+	assert_int_equal(image_cache_dir("debian", &dir, &e), 0);
+	char *want = xasprintf("%s/vessel/images/debian", tmp);
+	assert_string_equal(dir, want);
+	char *cmd = xasprintf("mkdir -p %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	touch(dir, "Image");
+	touch(dir, "initrd.img");
+	/* without the manifest (written last) the pull is incomplete */
+	assert_int_equal(image_resolve("debian", &k, &i, &e), -1);
+	verr_clear(&e);
+	touch(dir, "manifest");
+	assert_int_equal(image_resolve("debian", &k, &i, &e), 0);
+	char *wk = xasprintf("%s/Image", dir), *wi = xasprintf("%s/initrd.img", dir);
+	assert_string_equal(k, wk);
+	assert_string_equal(i, wi);
+	free(k);
+	free(i);
+	free(wk);
+	free(wi);
+	assert_int_equal(image_resolve("../etc", &k, &i, &e), -1);
+	assert_non_null(strstr(e->msg, "invalid image name"));
+	verr_clear(&e);
+	cmd = xasprintf("rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(dir);
+	free(want);
+	if (old) {
+		setenv("XDG_CACHE_HOME", old, 1);
+		free(old);
+	} else {
+		unsetenv("XDG_CACHE_HOME");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_packages_malformed),
 		cmocka_unit_test(test_depends),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_resolve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
