@@ -147,13 +147,17 @@ static void pull_progress(void *ctx, const char *what, uint64_t done, uint64_t t
 	char d[32], t[32], r[32];
 	human(done, d, sizeof(d));
 	double secs = (double)elapsed_ns / 1e9;
-	human(secs > 0.05 ? (uint64_t)((double)done / secs) : 0, r, sizeof(r));
+	char rate[48] = "";
+	if (secs > 0.2) {
+		human((uint64_t)((double)done / secs), r, sizeof(r));
+		snprintf(rate, sizeof(rate), ", %s/s", r);
+	}
 	if (total) {
 		human(total, t, sizeof(t));
-		fprintf(stderr, "\r\033[K%s: %s / %s (%3.0f%%), %s/s", what, d, t,
-			100.0 * (double)done / (double)total, r);
+		fprintf(stderr, "\r\033[K%s: %s / %s (%3.0f%%)%s", what, d, t,
+			100.0 * (double)done / (double)total, rate);
 	} else {
-		fprintf(stderr, "\r\033[K%s: %s, %s/s", what, d, r);
+		fprintf(stderr, "\r\033[K%s: %s%s", what, d, rate);
 	}
 	ui->line_open = true;
 }

@@ -113,8 +113,15 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 int fetch_file(struct fetch *f, const char *url, const char *path, uint64_t max_size,
 	       const uint8_t *want_sha256, uint64_t want_size, struct verr **err)
 {
+	return fetch_file_as(f, NULL, url, path, max_size, want_sha256, want_size, err);
+}
+
+int fetch_file_as(struct fetch *f, const char *label, const char *url, const char *path,
+		  uint64_t max_size, const uint8_t *want_sha256, uint64_t want_size,
+		  struct verr **err)
+{
 	cleanup_free char *part = xasprintf("%s.part", path);
-	const char *what = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
+	const char *what = label ? label : strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
 	struct xfer x = {
 		.f = f, .what = what, .max = want_sha256 ? want_size : max_size,
 		.total = want_sha256 ? want_size : 0, .start_ns = now_ns(),

@@ -40,6 +40,11 @@ void fetch_stats(const struct fetch *f, unsigned *files, uint64_t *bytes);
 int fetch_file(struct fetch *f, const char *url, const char *path, uint64_t max_size,
 	       const uint8_t *want_sha256, uint64_t want_size, struct verr **err);
 
+/* Same, with the name shown in progress lines (default: the URL's last part). */
+int fetch_file_as(struct fetch *f, const char *label, const char *url, const char *path,
+		  uint64_t max_size, const uint8_t *want_sha256, uint64_t want_size,
+		  struct verr **err);
+
 /* ---- deb.c (libarchive) ---- */
 
 /* Called for each member of a .deb's data archive with the path normalised

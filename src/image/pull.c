@@ -439,7 +439,8 @@ static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, c
 		if (s->rel->by_hash) {
 			cleanup_free char *by_hash = xasprintf(
 				"%s/dists/%s/main/binary-" ARCH "/by-hash/SHA256/%s", mirror, release, h);
-			r2 = fetch_file(s->f, by_hash, pk_path, 0, pf->sha256, pf->size, err);
+			r2 = fetch_file_as(s->f, pk_rel, by_hash, pk_path, 0, pf->sha256, pf->size,
+					   err);
 			/* Like apt: a mirror (or a CDN node) without that by-hash
 			 * file may still have the index under its plain name. */
 			if (r2 == -2)
