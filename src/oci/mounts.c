@@ -319,8 +319,56 @@ static int copy_tree(int src, int dst, int depth)
 	return ret;
 }
 
+/* Mounts over /proc could hide what the kernel protects there (attr/,
+ * sys/, the masked paths): only procfs on /proc itself and the files lxcfs
+ * serves are allowed (runc's rule, after CVE-2019-16884 and -19921). */
+static int check_proc_destination(const struct oci_mount *m, struct verr **err)
+{
+	static const char *const allowed[] = {"/proc/cpuinfo", "/proc/diskstats",
+					      "/proc/meminfo", "/proc/stat",
+					      "/proc/swaps",   "/proc/uptime",
+					      "/proc/loadavg", "/proc/slabinfo",
+					      "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+	/* Clean the path: collapse slashes and "." components. */
+	char clean[PATH_MAX];
+	size_t n = 0;
+	const char *p = m->destination;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		if (!(len == 1 && p[0] == '.')) {
+			if (n + len + 2 >= sizeof(clean))
+				return verr_set(err, 0, "mount destination too long");
+			clean[n++] = '/';
+			memcpy(clean + n, p, len);
+			n += len;
+		}
+		p += len;
+	}
+	clean[n] = 0;
+	if (n == 0)
+		strcpy(clean, "/");
+	if (strncmp(clean, "/proc", 5) != 0 || (clean[5] != 0 && clean[5] != '/'))
+		return 0;
+	if (clean[5] == 0) {
+		if (m->type && strcmp(m->type, "proc") == 0)
+			return 0;
+		return verr_set(err, 0, "mount on /proc must be of type proc");
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (strcmp(clean, allowed[i]) == 0)
+			return 0;
+	return verr_set(err, 0, "mount on '%s' is not allowed (under /proc)", m->destination);
+}
+
 static int do_mount(const struct oci_rootfs *r, int rootfd, const struct oci_mount *m, struct verr **err)
 {
+	if (check_proc_destination(m, err) < 0)
+		return -1;
 	bool is_file = false;
 	cleanup_free char *src = NULL;
 	if (m->bind) {
