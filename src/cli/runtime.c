@@ -426,6 +426,7 @@ static int cmd_create_run(struct rt_cli *c, bool run, int argc, char **argv)
 	    .console_socket = console,
 	    .console_fd = -1,
 	    .preserve_fds = (int)npres,
+	    .listen_fds = (int)nlisten,
 	    .no_pivot = no_pivot,
 	    .no_new_keyring = no_keyring,
 	};

@@ -478,6 +478,18 @@ int oci_container_create(const struct oci_runtime *rt, const struct oci_create_o
 		goto out;
 	if (s->sysctl && check_sysctls(s, err) < 0)
 		goto out;
+	if (o->listen_fds > 0) {
+		/* sd_listen_fds(3): the fds start at 3 and the process is pid 1
+		 * of the container. */
+		size_t n = 0;
+		while (c.spec->process.env[n])
+			n++;
+		char **env = xrealloc(c.spec->process.env, sizeof(char *) * (n + 3));
+		env[n] = xasprintf("LISTEN_FDS=%d", o->listen_fds);
+		env[n + 1] = xstrdup("LISTEN_PID=1");
+		env[n + 2] = NULL;
+		c.spec->process.env = env;
+	}
 	rootpath =
 	    s->root_path[0] == '/' ? xstrdup(s->root_path) : xasprintf("%s/%s", c.bundle, s->root_path);
 	c.rootfs = realpath(rootpath, NULL);

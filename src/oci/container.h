@@ -27,6 +27,7 @@ struct oci_create_opts {
 	const char *console_socket; /* path, may be NULL */
 	int console_fd;		    /* or an already connected socket, else -1 */
 	int preserve_fds;	    /* fds 3..3+N-1 pass to the container */
+	int listen_fds; /* of those, systemd socket-activation fds: LISTEN_FDS/LISTEN_PID=1 are set */
 	bool no_pivot, no_new_keyring;
 };
 
