@@ -38,7 +38,9 @@ WORK=$(mktemp -d /tmp/vessel-oci-XXXXXX)
 # be able to traverse to their rootfs.
 chmod 755 "$WORK"
 ROOT=$WORK/state
-mkdir -p "$ROOT"
+# 0700 like the runtimes' default roots (/run/runc): a container process
+# running as a mapped user must not need access to it.
+mkdir -m 700 "$ROOT"
 # Unique per test process so that parallel tests never collide on IDs or on
 # cgroup paths.
 TAG="vt$$"

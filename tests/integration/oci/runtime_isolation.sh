@@ -27,6 +27,8 @@ usr_filter='.linux.namespaces += [{"type":"user"}]
  | .mounts = [.mounts[] | select(.type != "cgroup")]'
 id=$(cid userns)
 pid=$(start_bg userns 'id -u; cat /proc/self/uid_map /proc/self/gid_map; sleep 300' "$usr_filter")
+check "user namespace container starts (state root is 0700)" test -n "$pid"
+[ -n "$pid" ] || echo "# $(tail -n1 "$WORK/userns.err")"
 sleep 0.3
 o=$(out userns)
 expect_eq "user: uid 0 inside" 0 "$(printf '%s\n' "$o" | sed -n 1p)"
