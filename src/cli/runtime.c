@@ -274,9 +274,13 @@ static int ensure_sealed_self(char **argv)
 		close(mfd);
 		return -e;
 	}
-	/* argv[0] is kept, so the multi-call dispatch still sees the name
-	 * it was invoked by. */
+	/* argv[0] becomes "vessel-runtime", so the multi-call dispatch of
+	 * the copy goes straight here with the same arguments, whether we were
+	 * called as `vessel-runtime ...` or as `vessel runtime ...`. */
+	char *saved = argv[0];
+	argv[0] = "vessel-runtime";
 	syscall(SYS_execveat, mfd, "", argv, environ, AT_EMPTY_PATH);
+	argv[0] = saved;
 	int e = errno;
 	close(mfd);
 	return -e;
