@@ -25,8 +25,8 @@ static const char inittab[] =
 	"::respawn:/bin/cttyhack /bin/sh -l\n"
 	"::ctrlaltdel:/sbin/reboot\n"
 	"::shutdown:/bin/sync\n"
-	"::shutdown:/bin/umount -a -r\n"
-	"::shutdown:/bin/mount -o remount,ro /\n";
+	"::shutdown:/bin/mount -o remount,ro /\n"
+	"::shutdown:/bin/umount -a -r\n";
 
 static const char rcs[] =
 	"#!/bin/sh\n"

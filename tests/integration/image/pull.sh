@@ -158,6 +158,32 @@ e2fsck -fn "$tmp/root.raw" || fail "e2fsck"
 debugfs -R 'cat /etc/init.d/rcS' "$tmp/root.raw" 2>/dev/null | grep -q 'vessel-guest: ready (disk)' || fail "no rcS"
 rm -f "$tmp/root.raw"
 
+# The same kernel, initramfs and disk under QEMU (the reference virt board
+# with virtio-blk), until `vessel vm run` has --disk: the initramfs mounts
+# /dev/vda and switch_roots to it, a file written in one boot is there in
+# the next, and the host reads it back from the qcow2 image.
+if command -v qemu-system-riscv64 >/dev/null; then
+	echo "== 3b. root disk under QEMU"
+	qboot() { # cmdline-script output
+		timeout 300 qemu-system-riscv64 -M virt -m 256M -nographic -bios default -no-reboot \
+			-kernel "$dir/Image" -initrd "$dir/initrd.img" \
+			-append "console=ttyS0 quiet root=/dev/vda vessel.cmd=$(printf '%s\n' "$1" | base64 -w0)" \
+			-drive file="$tmp/root.qcow2",format=qcow2,if=none,id=d0 \
+			-device virtio-blk-device,drive=d0 </dev/null 2>&1 | tr -d '\r' >"$2" || true
+		grep '^vessel-guest\|^R:' "$2"
+		grep -q '^vessel-guest: ready (disk)$' "$2" || fail "QEMU: no disk marker"
+	}
+	qboot 'echo kept >/root/file; echo "R: $(mount | grep " / ")"' "$tmp/q1"
+	grep -q '^R: /dev/vda on / type ext4 (rw' "$tmp/q1" || fail "QEMU: / is not /dev/vda read-write"
+	qboot 'echo "R: file $(cat /root/file)"' "$tmp/q2"
+	grep -q '^R: file kept$' "$tmp/q2" || fail "QEMU: the file did not survive a reboot"
+	qemu-img check -f qcow2 "$tmp/root.qcow2" || fail "qemu-img check after QEMU wrote"
+	qemu-img convert -f qcow2 -O raw "$tmp/root.qcow2" "$tmp/root.raw"
+	e2fsck -fn "$tmp/root.raw" >/dev/null || fail "e2fsck after QEMU wrote"
+	[ "$(debugfs -R 'cat /root/file' "$tmp/root.raw" 2>/dev/null)" = kept ] || fail "file not on the disk"
+	rm -f "$tmp/root.raw"
+fi
+
 echo "== 4. boot the pulled image"
 cmd=$(printf '%s\n' \
 	'echo "R: mods $(wc -l </lib/modules/load-order) $(lsmod | grep -c "^virtio_mmio ")"' \
