@@ -1064,7 +1064,8 @@ static void print_help(FILE *f)
 int cli_runtime_main(int argc, char **argv)
 {
 	struct rt_cli c = {.rt = {.root = OCI_DEFAULT_ROOT}};
-	const char *root = NULL, *log = NULL, *log_format = "text", *rootless = NULL, *criu = NULL;
+	const char *root = NULL, *log = NULL, *log_format = "text", *rootless = NULL, *criu = NULL,
+		   *log_level = NULL;
 	bool version = false, help = false;
 	const struct opt gopts[] = {
 	    {"root", 0, true, &root},
@@ -1072,6 +1073,7 @@ int cli_runtime_main(int argc, char **argv)
 	    {"log-format", 0, true, &log_format},
 	    {"rootless", 0, true, &rootless},
 	    {"criu", 0, true, &criu},
+	    {"log-level", 0, true, &log_level},
 	    {"debug", 0, false, NULL, &c.debug},
 	    {"systemd-cgroup", 0, false, NULL, &c.rt.systemd_cgroup},
 	    {"version", 'v', false, NULL, &version},
@@ -1094,6 +1096,10 @@ int cli_runtime_main(int argc, char **argv)
 		if (!c.log)
 			fprintf(stderr, "vessel-runtime: open log '%s': %s\n", log, strerror(errno));
 	}
+	/* runc 1.2's --log-level: "debug" is --debug, other levels only
+	 * filter what we already keep to errors and warnings. */
+	if (log_level && strcmp(log_level, "debug") == 0)
+		c.debug = true;
 	if (rootless && strcmp(rootless, "true") == 0)
 		c.rt.rootless = true;
 	int ret;
