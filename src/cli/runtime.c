@@ -67,7 +67,7 @@ static void rt_log(struct rt_cli *c, const char *level, const char *fmt, ...)
 	if (!msg)
 		return;
 	bool is_error = strcmp(level, "error") == 0 || strcmp(level, "warning") == 0;
-	if (is_error || c->debug)
+	if (is_error || (c->debug && !c->log))
 		fprintf(stderr, "vessel-runtime: %s%s%s\n", is_error ? "" : level, is_error ? "" : ": ", msg);
 	if (c->log) {
 		char *t = oci_time_rfc3339();
@@ -462,6 +462,8 @@ static int cmd_create_run(struct rt_cli *c, bool run, int argc, char **argv)
 		}
 		return fail(c, err);
 	}
+	if (c->debug)
+		rt_log(c, "debug", "container %s created, init pid %d", o.id, (int)pid);
 	if (!run)
 		return 0;
 	int master = -1;
