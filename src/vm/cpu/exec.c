@@ -248,6 +248,22 @@ static uint32_t rvc_expand(uint32_t c)
 	}
 }
 
+/* Every 16-bit encoding expanded once (256 KiB, built on first use): a
+ * table load is much cheaper than the expansion's branches. */
+static uint32_t rvc_table[1u << 16];
+static pthread_once_t rvc_once = PTHREAD_ONCE_INIT;
+
+static void rvc_table_init(void)
+{
+	for (uint32_t c = 0; c < (1u << 16); c++)
+		rvc_table[c] = (c & 3) == 3 ? 0 : rvc_expand(c);
+}
+
+void hart_exec_init(void)
+{
+	pthread_once(&rvc_once, rvc_table_init);
+}
+
 /* --- system instructions --- */
 
 static int exec_system(struct hart *h, uint32_t insn, uint64_t *npc)
@@ -490,17 +506,16 @@ static bool fs_off(const struct hart *h)
 
 /* --- the interpreter --- */
 
-static ALWAYS_INLINE void step(struct hart *h)
+/* Executes the instruction `raw` found at h->pc (== pc). */
+static ALWAYS_INLINE void exec_insn(struct hart *h, uint32_t raw, uint64_t pc)
 {
-	uint32_t insn;
-	if (fetch(h, &insn))
-		return;
 	uint64_t *x = h->x;
-	uint64_t pc = h->pc, npc;
-	h->insn_bits = insn;
-	if ((insn & 3) != 3) {
-		insn = rvc_expand(insn);
+	uint64_t npc;
+	uint32_t insn = raw;
+	if ((raw & 3) != 3) {
+		insn = rvc_table[raw & 0xffff];
 		if (!insn) {
+			h->insn_bits = raw & 0xffff;
 			hart_illegal(h);
 			return;
 		}
@@ -511,14 +526,14 @@ static ALWAYS_INLINE void step(struct hart *h)
 	unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
 	unsigned f3 = (insn >> 12) & 7, f7 = insn >> 25;
 	int64_t imm_i = (int64_t)(int32_t)insn >> 20;
-	switch (insn & 0x7f) {
-	case 0x37: /* LUI */
+	switch ((insn >> 2) & 31) { /* opcode[6:2]; [1:0] are 11 */
+	case 13: /* 0x37 */ /* LUI */
 		x[rd] = (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
 		break;
-	case 0x17: /* AUIPC */
+	case 5: /* 0x17 */ /* AUIPC */
 		x[rd] = pc + (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
 		break;
-	case 0x6f: { /* JAL */
+	case 27: /* 0x6f */ { /* JAL */
 		int64_t imm = sext(((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) |
 					   (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1),
 				   21);
@@ -526,7 +541,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		npc = pc + (uint64_t)imm;
 		break;
 	}
-	case 0x67: { /* JALR */
+	case 25: /* 0x67 */ { /* JALR */
 		if (f3)
 			goto illegal;
 		uint64_t t = (x[rs1] + (uint64_t)imm_i) & ~1ull;
@@ -534,7 +549,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		npc = t;
 		break;
 	}
-	case 0x63: { /* BRANCH */
+	case 24: /* 0x63 */ { /* BRANCH */
 		int64_t imm = sext(((insn >> 31) << 12) | (((insn >> 7) & 1) << 11) |
 					   (((insn >> 25) & 0x3f) << 5) | (((insn >> 8) & 0xf) << 1),
 				   13);
@@ -553,7 +568,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 			npc = pc + (uint64_t)imm;
 		break;
 	}
-	case 0x03: { /* LOAD */
+	case 0: /* 0x03 */ { /* LOAD */
 		uint64_t a = x[rs1] + (uint64_t)imm_i, v;
 		switch (f3) {
 		case 0:
@@ -593,7 +608,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		x[rd] = v;
 		break;
 	}
-	case 0x23: { /* STORE */
+	case 8: /* 0x23 */ { /* STORE */
 		int64_t imm = ((int64_t)(int32_t)insn >> 25) * 32 + ((insn >> 7) & 31);
 		uint64_t a = x[rs1] + (uint64_t)imm;
 		if (f3 > 3)
@@ -602,7 +617,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 			return;
 		break;
 	}
-	case 0x13: { /* OP-IMM */
+	case 4: /* 0x13 */ { /* OP-IMM */
 		uint64_t a = x[rs1];
 		unsigned sh = (insn >> 20) & 63;
 		switch (f3) {
@@ -628,7 +643,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		}
 		break;
 	}
-	case 0x1b: { /* OP-IMM-32 */
+	case 6: /* 0x1b */ { /* OP-IMM-32 */
 		uint32_t a = (uint32_t)x[rs1];
 		unsigned sh = (insn >> 20) & 31;
 		switch (f3) {
@@ -651,7 +666,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		}
 		break;
 	}
-	case 0x33: { /* OP */
+	case 12: /* 0x33 */ { /* OP */
 		uint64_t a = x[rs1], b = x[rs2];
 		if (f7 == 0) {
 			switch (f3) {
@@ -687,7 +702,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		}
 		break;
 	}
-	case 0x3b: { /* OP-32 */
+	case 14: /* 0x3b */ { /* OP-32 */
 		uint32_t a = (uint32_t)x[rs1], b = (uint32_t)x[rs2];
 		int32_t r;
 		if (f7 == 0) {
@@ -719,21 +734,23 @@ static ALWAYS_INLINE void step(struct hart *h)
 		x[rd] = (uint64_t)(int64_t)r;
 		break;
 	}
-	case 0x0f: /* MISC-MEM */
+	case 3: /* 0x0f */ /* MISC-MEM */
 		if (f3 == 0)
 			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* FENCE (FENCE.TSO, PAUSE) */
 		else if (f3 != 1) /* FENCE.I: nothing is cached from guest code */
 			goto illegal;
 		break;
-	case 0x73: /* SYSTEM */
+	case 28: /* 0x73 */ /* SYSTEM */
+		h->insn_bits = (raw & 3) == 3 ? raw : (raw & 0xffff);
 		if (exec_system(h, insn, &npc))
 			return;
 		break;
-	case 0x2f: /* AMO */
+	case 11: /* 0x2f */ /* AMO */
+		h->insn_bits = raw; /* AMOs have no compressed form */
 		if (exec_amo(h, insn))
 			return;
 		break;
-	case 0x07: { /* LOAD-FP */
+	case 1: /* 0x07 */ { /* LOAD-FP */
 		uint64_t a = x[rs1] + (uint64_t)imm_i, v;
 		if (fs_off(h) || (f3 != 2 && f3 != 3))
 			goto illegal;
@@ -748,7 +765,7 @@ static ALWAYS_INLINE void step(struct hart *h)
 		hart_fs_dirty(h);
 		break;
 	}
-	case 0x27: { /* STORE-FP */
+	case 9: /* 0x27 */ { /* STORE-FP */
 		int64_t imm = ((int64_t)(int32_t)insn >> 25) * 32 + ((insn >> 7) & 31);
 		uint64_t a = x[rs1] + (uint64_t)imm;
 		if (fs_off(h) || (f3 != 2 && f3 != 3))
@@ -757,11 +774,11 @@ static ALWAYS_INLINE void step(struct hart *h)
 			return;
 		break;
 	}
-	case 0x43:
-	case 0x47:
-	case 0x4b:
-	case 0x4f:
-	case 0x53:
+	case 16: /* 0x43 */
+	case 17: /* 0x47 */
+	case 18: /* 0x4b */
+	case 19: /* 0x4f */
+	case 20: /* 0x53 */
 		if (fs_off(h) || fpu_exec(&h->fp, x, insn))
 			goto illegal;
 		hart_fs_dirty(h);
@@ -775,11 +792,31 @@ static ALWAYS_INLINE void step(struct hart *h)
 	return;
 illegal:
 	x[0] = 0;
+	h->insn_bits = (raw & 3) == 3 ? raw : (raw & 0xffff);
 	hart_illegal(h);
 }
 
 void hart_exec_slice(struct hart *h, unsigned n)
 {
-	for (unsigned i = 0; i < n && !h->brk; i++)
-		step(h);
+	/* The page instructions are fetched from, cached across iterations.
+	 * Whatever could change its translation (traps, xRET, satp, SFENCE,
+	 * flushes) sets h->brk and so ends the slice. */
+	uint64_t fpage = TLB_INVALID;
+	uintptr_t fadd = 0;
+	for (unsigned i = 0; i < n && !h->brk; i++) {
+		uint64_t pc = h->pc;
+		uint32_t raw;
+		if (LIKELY((pc & ~0xfffull) == fpage && (pc & 0xfff) != 0xffe)) {
+			memcpy(&raw, (const void *)(fadd + (uintptr_t)pc), 4);
+		} else {
+			if (fetch(h, &raw))
+				continue;
+			const struct tlb_entry *e = &h->tlb[h->priv][(pc >> 12) & (TLB_SIZE - 1)];
+			if (e->tag_x == (pc & ~0xfffull)) {
+				fpage = e->tag_x;
+				fadd = e->addend;
+			}
+		}
+		exec_insn(h, raw, pc);
+	}
 }

@@ -59,6 +59,7 @@ static void reset_csrs(struct hart *h)
 
 struct hart *hart_create(struct cpu_shared *sh, unsigned hartid)
 {
+	hart_exec_init();
 	struct hart *h = aligned_alloc(64, (sizeof(struct hart) + 63) & ~(size_t)63);
 	if (!h)
 		abort();

@@ -143,6 +143,8 @@ void hart_update_dpriv(struct hart *h);
 void hart_update_timers(struct hart *h, uint64_t now);
 /* Executes up to n instructions or until h->brk (exec.c). */
 void hart_exec_slice(struct hart *h, unsigned n);
+/* One-time set-up of the interpreter's tables; thread-safe, idempotent. */
+void hart_exec_init(void);
 
 /* --- CSRs (csr.c) --- */
 

@@ -18,6 +18,7 @@ void mmu_flush_all(struct hart *h)
 {
 	memset(h->tlb, 0xff, sizeof(h->tlb));
 	h->tlb_super = false;
+	h->brk = true; /* drop the interpreter's cached fetch page */
 }
 
 void mmu_flush_paged(struct hart *h)
@@ -25,6 +26,7 @@ void mmu_flush_paged(struct hart *h)
 	memset(h->tlb[PRIV_U], 0xff, sizeof(h->tlb[PRIV_U]));
 	memset(h->tlb[PRIV_S], 0xff, sizeof(h->tlb[PRIV_S]));
 	h->tlb_super = false;
+	h->brk = true;
 }
 
 void mmu_flush_page(struct hart *h, uint64_t gva)
@@ -38,6 +40,7 @@ void mmu_flush_page(struct hart *h, uint64_t gva)
 	unsigned idx = (gva >> 12) & (TLB_SIZE - 1);
 	memset(&h->tlb[PRIV_U][idx], 0xff, sizeof(struct tlb_entry));
 	memset(&h->tlb[PRIV_S][idx], 0xff, sizeof(struct tlb_entry));
+	h->brk = true;
 }
 
 static int fault_cause(int acc, bool page_fault)
