@@ -162,4 +162,23 @@ expect_eq "... and not on the host" 0 "$(cat /proc/sys/net/ipv4/ip_forward)"
 sh_c domain 'cat /proc/sys/kernel/domainname' '.domainname = "vessel.dom"'
 expect_eq "domainname" vessel.dom "$(out domain)"
 
+# --- cgroup namespace, --no-pivot, spec devices, LSM labels ---
+sh_c cgns 'cat /proc/self/cgroup' \
+	'if any(.linux.namespaces[]; .type == "cgroup") then . else .linux.namespaces += [{"type":"cgroup"}] end'
+expect_eq "cgroup namespace: every hierarchy appears as /" "" "$(out cgns | grep -v ':/$')"
+check "cgroup namespace: the container printed its cgroups" test -n "$(out cgns)"
+b=$(bundle nopivot '.process.args = ["sh","-c","cat /etc/passwd | head -n1; test -e /rootfs-marker && echo host-visible || echo ok"]')
+rt run --no-pivot --bundle "$b" "$(cid nopivot)" </dev/null >"$WORK/nopivot.out" 2>"$WORK/nopivot.err"
+expect_eq "run --no-pivot: chrooted into the bundle rootfs" "root:x:0:0:root:/root:/bin/sh ok" "$(out nopivot | tr '\n' ' ' | sed 's/ $//')"
+sh_c devspec 'stat -c "%F %t:%T %a %u:%g" /dev/vtest' \
+	'.linux.devices = [{"path":"/dev/vtest","type":"c","major":1,"minor":3,"fileMode":432,"uid":0,"gid":0}]
+	 | .linux.resources.devices += [{"allow":true,"type":"c","major":1,"minor":3,"access":"rwm"}]'
+expect_eq "linux.devices: a char device 1:3 with mode 0660" "character special file 1:3 660 0:0" "$(out devspec)"
+if [ ! -e /sys/kernel/security/apparmor ] && [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+	run_c aa '.process.args = ["true"] | .process.apparmorProfile = "vessel-test-profile"'
+	rc=$?
+	check "apparmorProfile on a host without AppArmor is refused" test $rc -ne 0
+	expect_match "... with a message naming AppArmor" '[Aa]pp[Aa]rmor' "$(cat "$WORK/aa.err")"
+fi
+
 finish
