@@ -465,6 +465,53 @@ static int load_index(struct pull_state *s, struct verr **err)
 	return 0;
 }
 
+/* Builds the root disk from the unpacked busybox (s->bw). */
+static int make_disk(struct pull_state *s, const struct image_pull_opts *o, const char *disk_path,
+		     struct verr **err)
+{
+	note(o, "building the root disk %s", disk_path);
+	cleanup_free char *tmpl = xasprintf("%s/rootfs.XXXXXX", s->dir);
+	if (!mkdtemp(tmpl))
+		return verr_set(err, errno, "mkdtemp in '%s'", s->dir);
+	int r = disk_populate(tmpl, s->bw.bin, s->bw.len, err);
+	if (r == 0)
+		r = disk_build(tmpl, o->disk_size, disk_path, err);
+	rm_rf(tmpl);
+	return r < 0 ? verr_wrap(err, "root disk") : 0;
+}
+
+/* Kernel and initramfs are current but the disk is not: unpack busybox
+ * only, build the disk and update the disk lines of the manifest. */
+static int disk_only(struct pull_state *s, const struct image_pull_opts *o, const char *mirror,
+		     const struct apt_package *bp, const char *disk_path, const char *disk_size_s,
+		     const char *man_path, struct verr **err)
+{
+	if (get_deb(s->f, mirror, s->dir, bp, &s->bdeb, err) < 0 ||
+	    deb_walk(s->bdeb, busybox_entry, &s->bw, err) < 0)
+		return -1;
+	if (!s->bw.bin)
+		return verr_set(err, 0, "package %s: no /bin/busybox", bp->name);
+	if (make_disk(s, o, disk_path, err) < 0)
+		return -1;
+	size_t len = strlen(s->old.text);
+	char *man = xmalloc(len + strlen(disk_path) + strlen(disk_size_s) + 32), *w = man;
+	for (const char *p = s->old.text; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
+		if (strncmp(p, "disk=", 5) != 0 && strncmp(p, "disk_size=", 10) != 0) {
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
+	}
+	if (w > man && w[-1] != '\n')
+		*w++ = '\n';
+	w += sprintf(w, "disk=%s\ndisk_size=%s\n", disk_path, disk_size_s);
+	int r = write_file_atomic(man_path, man, (size_t)(w - man), 0644);
+	free(man);
+	return r < 0 ? verr_set(err, -r, "write '%s'", man_path) : 0;
+}
+
 int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, struct verr **err)
 {
 	const char *name = o->name ? o->name : "debian";
@@ -549,9 +596,24 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 	bool disk_ok = !disk_path || (manifest_is(&s.old, "disk", disk_path) &&
 				      manifest_is(&s.old, "disk_size", disk_size_s) &&
 				      access(disk_path, R_OK) == 0);
-	char buf[256];
-	if (outputs_ok && disk_ok) {
+	/* A disk holds the user's files: never replace one, even ours. */
+	if (disk_path && !disk_ok && access(disk_path, F_OK) == 0) {
+		verr_set(err, 0,
+			 "'%s' already exists and is not the %s-byte disk of an earlier pull: remove "
+			 "it or choose another --output (an existing disk is never overwritten)",
+			 disk_path, disk_size_s);
+		goto out;
+	}
+	char buf[1024];
+	if (outputs_ok && !disk_ok) {
+		if (disk_only(&s, o, mirror, bp, disk_path, disk_size_s, man_path, err) < 0)
+			goto out;
+		disk_ok = true;
+		res->up_to_date = false;
+	} else if (outputs_ok) {
 		res->up_to_date = true;
+	}
+	if (outputs_ok && disk_ok) {
 		res->kernel_release = xstrdup(manifest_get(&s.old, "kernel_release", buf, sizeof(buf))
 						      ? buf
 						      : "");
@@ -617,22 +679,8 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 	}
 	if (initramfs_build(initrd_path, s.bw.bin, s.bw.len, mnames, mdata, mlens, nm, err) < 0)
 		goto out;
-	if (disk_path) {
-		note(o, "building the root disk %s", disk_path);
-		cleanup_free char *tmpl = xasprintf("%s/rootfs.XXXXXX", s.dir);
-		if (!mkdtemp(tmpl)) {
-			verr_set(err, errno, "mkdtemp in '%s'", s.dir);
-			goto out;
-		}
-		int dr = disk_populate(tmpl, s.bw.bin, s.bw.len, err);
-		if (dr == 0)
-			dr = disk_build(tmpl, o->disk_size, disk_path, err);
-		rm_rf(tmpl);
-		if (dr < 0) {
-			verr_wrap(err, "root disk");
-			goto out;
-		}
-	}
+	if (disk_path && !disk_ok && make_disk(&s, o, disk_path, err) < 0)
+		goto out;
 
 	uint8_t sum[APT_SHA256_LEN];
 	sha256_buf(s.kw.image, s.kw.image_len, sum);
@@ -653,6 +701,16 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 			strcat(mod_list, " ");
 		strcat(mod_list, mnames[i]);
 	}
+	/* The disk this pull made or kept; without --disk, the one an earlier
+	 * pull made stays recorded. */
+	const char *keep_disk = disk_path, *keep_size = disk_size_s;
+	char old_disk[1024], old_size[32];
+	if (!disk_path && manifest_get(&s.old, "disk", old_disk, sizeof(old_disk)) &&
+	    manifest_get(&s.old, "disk_size", old_size, sizeof(old_size)) &&
+	    access(old_disk, F_OK) == 0) {
+		keep_disk = old_disk;
+		keep_size = old_size;
+	}
 	man = xasprintf(
 		"# vessel image manifest (written by vessel image pull)\n"
 		"name=%s\nrelease=%s\nmirror=%s\nrelease_date=%s\npackages_sha256=%s\n"
@@ -661,8 +719,8 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 		"modules=%s\nImage_sha256=%s\ninitrd_sha256=%s\n%s%s%s%s%s",
 		name, release, mirror, s.rel->date ? s.rel->date : "", pk_hex, kp->name, kp->version,
 		ksum, kver, bp->name, bp->version, bsum, mod_list, img_sum, initrd_sum,
-		disk_path ? "disk=" : "", disk_path ? disk_path : "", disk_path ? "\ndisk_size=" : "",
-		disk_path ? disk_size_s : "", disk_path ? "\n" : "");
+		keep_disk ? "disk=" : "", keep_disk ? keep_disk : "", keep_disk ? "\ndisk_size=" : "",
+		keep_disk ? keep_size : "", keep_disk ? "\n" : "");
 	wr = write_file_atomic(man_path, man, strlen(man), 0644);
 	if (wr < 0) {
 		verr_set(err, -wr, "write '%s'", man_path);

@@ -183,6 +183,15 @@ if command -v qemu-system-riscv64 >/dev/null; then
 	[ "$(debugfs -R 'cat /root/file' "$tmp/root.raw" 2>/dev/null)" = kept ] || fail "file not on the disk"
 	rm -f "$tmp/root.raw"
 fi
+# a pull never replaces an existing disk (it holds the user's files)
+sum_before=$(sha256sum "$tmp/root.qcow2")
+"$VESSEL" image pull debian "$@" --disk 128M --output "$tmp/root.qcow2" 2>&1 | grep -q "up to date" ||
+	fail "second pull --disk is not up to date"
+if "$VESSEL" image pull debian "$@" --disk 256M --output "$tmp/root.qcow2" >"$tmp/out5" 2>&1; then
+	fail "a pull with another size replaced the disk"
+fi
+grep -q "already exists.*never overwritten" "$tmp/out5" || { cat "$tmp/out5"; fail "no clear message"; }
+[ "$(sha256sum "$tmp/root.qcow2")" = "$sum_before" ] || fail "the disk changed"
 
 echo "== 4. boot the pulled image"
 cmd=$(printf '%s\n' \
