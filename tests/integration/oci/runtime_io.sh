@@ -50,7 +50,7 @@ expect_eq "... and no cgroups" "" "$(cg_traces hookfail)"
 
 # --- console socket ---
 id=$(cid tty)
-b=$(bundle tty '.process.terminal = true | .process.args = ["sh","-c","tty; read line; echo got:$line; stty size"] | .process.consoleSize = {"height": 40, "width": 100}')
+b=$(bundle tty '.process.terminal = true | .process.args = ["sh","-c","tty; read line; echo got:$line; stty size; test -c /dev/console && echo console:$(stat -c %t:%T /dev/console) $(stat -c %t:%T /dev/pts/0)"] | .process.consoleSize = {"height": 40, "width": 100}')
 $PY "$OCI_DIR/console_recv.py" "$WORK/tty.sock" "$WORK/tty.log" "hello-tty
 " &
 recv=$!
@@ -64,6 +64,8 @@ log=$(tr -d '\r' <"$WORK/tty.log" 2>/dev/null)
 expect_match "the container's stdin/stdout is a pty (/dev/pts/0)" '^/dev/pts/0$' "$log"
 expect_match "input written to the master reaches the container" '^got:hello-tty$' "$log"
 expect_match "consoleSize applied (40 rows, 100 columns)" '^40 100$' "$log"
+cons=$(printf '%s\n' "$log" | sed -n 's/^console://p')
+check "/dev/console is the container's pty ($cons)" test -n "$cons" -a "${cons% *}" = "${cons#* }"
 rt delete -f "$id" >/dev/null 2>&1
 
 # exec --tty into a running container.

@@ -145,6 +145,13 @@ done
 expect_eq "30 runs of /bin/true all exit 0" 0 "$nfail"
 [ $nfail -gt 0 ] && echo "# first error: $(head -n1 "$WORK/quick.err")"
 
+# `vessel runtime ...` is the same runtime as `vessel-runtime ...`.
+if [ "$(basename "$RUNTIME")" = vessel-runtime ] && [ -x "$(dirname "$RUNTIME")/vessel" ]; then
+	b=$(bundle sub '.process.args = ["sh","-c","exit 4"]')
+	timeout 30 "$(dirname "$RUNTIME")/vessel" runtime --root "$ROOT" run --bundle "$b" "$(cid sub)" </dev/null >/dev/null 2>&1
+	expect_eq "'vessel runtime run' works like vessel-runtime (exit 4)" 4 "$?"
+fi
+
 # --- run --detach ---
 b=$(bundle det '.process.args = ["sleep","300"]')
 rt run -d --bundle "$b" "$(cid det)" </dev/null >/dev/null 2>&1
