@@ -365,6 +365,7 @@ struct pull_state {
 	struct manifest old;
 	char *dir, *kdeb, *bdeb, *rel_text;
 	void *pk_text;
+	struct apt_package keep[2]; /* the kernel and busybox entries, owned */
 	int lock_fd;
 };
 
@@ -373,6 +374,12 @@ static void pull_state_free(struct pull_state *s)
 	fetch_destroy(s->f);
 	apt_release_free(s->rel);
 	apt_packages_free(s->idx);
+	for (int i = 0; i < 2; i++) {
+		free(s->keep[i].name);
+		free(s->keep[i].version);
+		free(s->keep[i].filename);
+		free(s->keep[i].depends);
+	}
 	kmod_set_free(s->kw.mods);
 	free(s->kw.image);
 	free(s->kw.image_path);
@@ -460,7 +467,11 @@ static int load_index(struct pull_state *s, struct verr **err)
 	size_t len;
 	if (decompress_file(pk_path, PACKAGES_MAX, &s->pk_text, &len, err) < 0)
 		return -1;
-	if (apt_packages_parse(s->pk_text, len, &s->idx, err) < 0)
+	int r = apt_packages_parse(s->pk_text, len, &s->idx, err);
+	/* The parsed entries own copies: the ~50 MiB text can go now. */
+	free(s->pk_text);
+	s->pk_text = NULL;
+	if (r < 0)
 		return verr_wrap(err, "%s", pk_path);
 	return 0;
 }
@@ -576,6 +587,16 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 		verr_set(err, 0, "package %s is not in the index", BUSYBOX_PKG);
 		goto out;
 	}
+	/* Keep the two entries, drop the rest of the index (tens of MiB)
+	 * before the packages are unpacked. */
+	s.keep[0] = *kp;
+	s.keep[1] = *bp;
+	memset((struct apt_package *)kp, 0, sizeof(*kp));
+	memset((struct apt_package *)bp, 0, sizeof(*bp));
+	kp = &s.keep[0];
+	bp = &s.keep[1];
+	apt_packages_free(s.idx);
+	s.idx = NULL;
 	note(o, "kernel: %s %s; busybox: %s %s", kp->name, kp->version, bp->name, bp->version);
 	ksum = hex(kp->sha256);
 	bsum = hex(bp->sha256);
