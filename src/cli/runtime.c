@@ -704,7 +704,8 @@ static int cmd_exec(struct rt_cli *c, int argc, char **argv)
 				  .pid_file = pid_file,
 				  .console_socket = console,
 				  .console_fd = -1,
-				  .preserve_fds = (int)npres};
+				  .preserve_fds = (int)npres,
+				  .ignore_paused = ignore_paused};
 	if (!detach) {
 		prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 		if (p.terminal && !console) {

@@ -1086,7 +1086,8 @@ int oci_container_exec(const struct oci_runtime *rt, const struct oci_exec_opts 
 	c.spec = s;
 	int ret = -1;
 	pid_t stage1 = -1, pid = -1;
-	if (l.status != OCI_RUNNING && l.status != OCI_CREATED) {
+	if (l.status != OCI_RUNNING && l.status != OCI_CREATED &&
+	    !(l.status == OCI_PAUSED && o->ignore_paused)) {
 		verr_set(err, 0, "cannot exec in a %s container", oci_status_name(l.status));
 		goto out;
 	}
@@ -1141,7 +1142,10 @@ int oci_container_exec(const struct oci_runtime *rt, const struct oci_exec_opts 
 	}
 	close(c.sync[1]);
 	c.sync[1] = -1;
-	if (l.cg && oci_cgroup_enter(l.cg, stage1, err) < 0)
+	/* In a frozen cgroup the stages would freeze before they exec: with
+	 * --ignore-paused the process joins the cgroup once it has exec'd. */
+	bool late_cgroup = l.status == OCI_PAUSED;
+	if (l.cg && !late_cgroup && oci_cgroup_enter(l.cg, stage1, err) < 0)
 		goto out;
 	sync_send(c.sync[0], SYNC_GO, 0, NULL);
 	struct sync_msg m;
@@ -1159,6 +1163,8 @@ int oci_container_exec(const struct oci_runtime *rt, const struct oci_exec_opts 
 		goto out;
 	}
 	free(text);
+	if (l.cg && late_cgroup && oci_cgroup_enter(l.cg, pid, err) < 0)
+		goto out;
 	if (write_pid_file(o->pid_file, pid, err) < 0)
 		goto out;
 	*pidp = pid;

@@ -56,6 +56,7 @@ struct oci_exec_opts {
 	const char *console_socket;
 	int console_fd;
 	int preserve_fds;
+	bool ignore_paused; /* exec into a paused container (the process starts frozen) */
 };
 
 /* Runs a new process in a running container; *pid gets its pid. The
