@@ -523,9 +523,13 @@ static ALWAYS_INLINE void exec_insn(struct hart *h, uint32_t raw, uint64_t pc)
 	} else {
 		npc = pc + 4;
 	}
-	unsigned rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
-	unsigned f3 = (insn >> 12) & 7, f7 = insn >> 25;
-	int64_t imm_i = (int64_t)(int32_t)insn >> 20;
+	/* Fields are extracted where a case needs them, not all up front. */
+#define rd ((insn >> 7) & 31)
+#define rs1 ((insn >> 15) & 31)
+#define rs2 ((insn >> 20) & 31)
+#define f3 ((insn >> 12) & 7)
+#define f7 (insn >> 25)
+#define imm_i ((int64_t)(int32_t)insn >> 20)
 	switch ((insn >> 2) & 31) { /* opcode[6:2]; [1:0] are 11 */
 	case 13: /* 0x37 */ /* LUI */
 		x[rd] = (uint64_t)(int64_t)(int32_t)(insn & 0xfffff000);
@@ -795,6 +799,12 @@ illegal:
 	h->insn_bits = (raw & 3) == 3 ? raw : (raw & 0xffff);
 	hart_illegal(h);
 }
+#undef rd
+#undef rs1
+#undef rs2
+#undef f3
+#undef f7
+#undef imm_i
 
 void hart_exec_slice(struct hart *h, unsigned n)
 {
@@ -806,7 +816,8 @@ void hart_exec_slice(struct hart *h, unsigned n)
 	for (unsigned i = 0; i < n && !h->brk; i++) {
 		uint64_t pc = h->pc;
 		uint32_t raw;
-		if (LIKELY((pc & ~0xfffull) == fpage && (pc & 0xfff) != 0xffe)) {
+		/* same page, and not a 32-bit read across its end */
+		if (LIKELY((pc ^ fpage) < 0xffe)) {
 			memcpy(&raw, (const void *)(fadd + (uintptr_t)pc), 4);
 		} else {
 			if (fetch(h, &raw))
