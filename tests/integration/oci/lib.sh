@@ -248,6 +248,9 @@ cleanup() {
 		sleep 0.1
 		rmdir "$_c" 2>/dev/null
 	done
+	# The shared parent goes when the last test using it is done (rmdir
+	# refuses while another test's cgroups are below it).
+	rmdir /sys/fs/cgroup/*/$CG_PARENT 2>/dev/null
 	grep -o " $WORK[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r _m; do
 		umount -l "$_m" 2>/dev/null
 	done
