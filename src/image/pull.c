@@ -602,10 +602,19 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 	bsum = hex(bp->sha256);
 	char disk_size_s[32];
 	snprintf(disk_size_s, sizeof(disk_size_s), "%llu", (unsigned long long)o->disk_size);
-	disk_path =
-		o->disk_size ? (o->disk_output ? xstrdup(o->disk_output)
-					       : xasprintf("%s/root.qcow2", s.dir))
-			     : NULL;
+	if (o->disk_size && o->disk_output && o->disk_output[0] != '/') {
+		/* The manifest records an absolute path. */
+		char *cwd = getcwd(NULL, 0);
+		if (!cwd) {
+			verr_set(err, errno, "getcwd");
+			goto out;
+		}
+		disk_path = xasprintf("%s/%s", cwd, o->disk_output);
+		free(cwd);
+	} else if (o->disk_size) {
+		disk_path = o->disk_output ? xstrdup(o->disk_output)
+					   : xasprintf("%s/root.qcow2", s.dir);
+	}
 
 	/* Up to date: same packages, outputs intact. */
 	bool outputs_ok = manifest_is(&s.old, "release", release) &&
