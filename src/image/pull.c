@@ -355,6 +355,28 @@ static char *hex(const uint8_t sum[APT_SHA256_LEN])
 	return h;
 }
 
+/* Removes what an interrupted pull (killed, power loss) left in dir: partial
+ * downloads, temporary outputs, rootfs staging directories. Called with the
+ * lock held, so no other pull is writing them. */
+static void remove_leftovers(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	if (!dh)
+		return;
+	struct dirent *de;
+	while ((de = readdir(dh))) {
+		const char *n = de->d_name;
+		size_t l = strlen(n);
+		bool part = l > 5 && strcmp(n + l - 5, ".part") == 0;
+		if (!part && !strstr(n, ".tmp.") && !strstr(n, ".raw.") && strncmp(n, "rootfs.", 7) != 0 &&
+		    strcmp(n, "InRelease.new") != 0 && strncmp(n, "Release.verified", 16) != 0)
+			continue;
+		cleanup_free char *p = xasprintf("%s/%s", dir, n);
+		rm_rf(p);
+	}
+	closedir(dh);
+}
+
 /* Everything one pull holds; released by pull_state_free(). */
 struct pull_state {
 	struct fetch *f;
@@ -566,6 +588,8 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 		verr_set(err, errno, "lock '%s'", lock);
 		goto out;
 	}
+	remove_leftovers(s.dir);
+	remove_leftovers(debs);
 	s.f = fetch_new(o);
 	if (!s.f) {
 		verr_set(err, 0, "cannot initialise libcurl");
