@@ -10,6 +10,7 @@ PKGS="
   qemu-system-misc qemu-utils opensbi
   runc crun podman busybox-static
   cpio xz-utils zstd curl ca-certificates iproute2 util-linux procps psmisc
+  jq time python3 bsdutils strace qemu-user
 "
 missing=""
 for p in $PKGS; do
