@@ -6,7 +6,6 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "base/util.h"
 
@@ -16,7 +15,7 @@
 
 static uint32_t crc_init(void)
 {
-	return (uint32_t)crc32(0, NULL, 0);
+	return 0;
 }
 
 static const char *errno_text(int e)
@@ -72,7 +71,7 @@ int snap_writer_new(struct vstream *s, uint32_t flags, struct snap_writer **out,
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	le64_put(h + 32, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
-	le32_put(h + 44, (uint32_t)crc32(crc_init(), h, 44));
+	le32_put(h + 44, state_crc32c(crc_init(), h, 44));
 	int r = vstream_write(s, h, sizeof(h));
 	if (r < 0)
 		return stream_err(err, r, "write snapshot header");
@@ -101,7 +100,7 @@ static int section_begin(struct snap_writer *w, const char *name, uint32_t versi
 	le32_put(h + 32, version);
 	le32_put(h + 36, flags);
 	le64_put(h + 40, len);
-	le32_put(h + 52, (uint32_t)crc32(crc_init(), h, 52));
+	le32_put(h + 52, state_crc32c(crc_init(), h, 52));
 	int r = vstream_write(w->s, h, SNAP_SECTION_HEADER_SIZE);
 	if (r < 0)
 		return stream_err(err, r, "write section header");
@@ -145,8 +144,8 @@ int snap_section_end(struct snap_writer *w, struct verr **err)
 	if (r < 0)
 		return stream_err(err, r, "write section");
 	if (strcmp(w->name, "end")) {
-		w->chain = (uint32_t)crc32(w->chain, w->cur_hdr, SNAP_SECTION_HEADER_SIZE);
-		w->chain = (uint32_t)crc32(w->chain, c, 4);
+		w->chain = state_crc32c(w->chain, w->cur_hdr, SNAP_SECTION_HEADER_SIZE);
+		w->chain = state_crc32c(w->chain, c, 4);
 		w->count++;
 	}
 	w->in_section = false;
@@ -195,8 +194,8 @@ int snap_write_ram(struct snap_writer *w, const void *ram_hva, uint64_t ram_size
 	le64_put(meta, ram_size);
 	le32_put(meta + 8, SNAP_PAGE_SIZE);
 	le64_put(meta + 16, npresent);
-	uint32_t mcrc = (uint32_t)crc32(crc_init(), meta, sizeof(meta));
-	mcrc = (uint32_t)crc32(mcrc, bm, (uInt)bmlen);
+	uint32_t mcrc = state_crc32c(crc_init(), meta, sizeof(meta));
+	mcrc = state_crc32c(mcrc, bm, bmlen);
 	uint8_t mc[4];
 	le32_put(mc, mcrc);
 	uint64_t data_start = vstream_pos(w->s) + SNAP_SECTION_HEADER_SIZE + RAM_META_SIZE + bmlen + 4;
@@ -317,7 +316,7 @@ int snap_reader_new(struct vstream *s, uint32_t flags, struct snap_reader **out,
 	rc = vstream_read(s, h + 16, SNAP_HEADER_SIZE - 16);
 	if (rc < 0)
 		return stream_err(err, rc, "read snapshot header");
-	if (le32_get(h + 44) != (uint32_t)crc32(crc_init(), h, 44))
+	if (le32_get(h + 44) != state_crc32c(crc_init(), h, 44))
 		return verr_set(err, 0, "snapshot header is corrupted (CRC mismatch)");
 	struct snap_header hd = { .major = major, .minor = minor, .flags = le32_get(h + 12) };
 	memcpy(hd.arch, h + 16, 16);
@@ -357,8 +356,8 @@ static int section_close(struct snap_reader *r, bool check, bool chain, struct v
 		return verr_set(err, 0, "payload is corrupted (CRC mismatch)");
 	if (!chain)
 		return 0;
-	r->chain = (uint32_t)crc32(r->chain, r->cur_hdr, SNAP_SECTION_HEADER_SIZE);
-	r->chain = (uint32_t)crc32(r->chain, c, 4);
+	r->chain = state_crc32c(r->chain, r->cur_hdr, SNAP_SECTION_HEADER_SIZE);
+	r->chain = state_crc32c(r->chain, c, 4);
 	r->count++;
 	return 0;
 }
@@ -434,8 +433,8 @@ static int read_ram_meta(struct snap_reader *r, uint64_t len, struct snap_sectio
 	rc = vstream_read(r->s, mc, 4);
 	if (rc < 0)
 		return stream_err(err, rc, "read payload");
-	uint32_t mcrc = (uint32_t)crc32(crc_init(), meta, sizeof(meta));
-	mcrc = (uint32_t)crc32(mcrc, r->bitmap, (uInt)bmlen);
+	uint32_t mcrc = state_crc32c(crc_init(), meta, sizeof(meta));
+	mcrc = state_crc32c(mcrc, r->bitmap, bmlen);
 	if (le32_get(mc) != mcrc)
 		return verr_set(err, 0, "page bitmap is corrupted (CRC mismatch)");
 	uint64_t count = 0;
@@ -497,7 +496,7 @@ int snap_reader_next(struct snap_reader *r, struct snap_section *sec, struct ver
 		stream_err(err, rc, "read section header");
 		return verr_wrap(err, "after section %llu", (unsigned long long)r->count);
 	}
-	if (le32_get(h + 52) != (uint32_t)crc32(crc_init(), h, 52))
+	if (le32_get(h + 52) != state_crc32c(crc_init(), h, 52))
 		return verr_set(err, 0, "section header at offset %llu is corrupted (CRC mismatch)",
 				(unsigned long long)(vstream_pos(r->s) - SNAP_SECTION_HEADER_SIZE));
 	size_t n = strnlen((const char *)h, 32);

@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define VSTREAM_BUF_SIZE (256u * 1024)
 
@@ -186,7 +186,7 @@ static struct vstream *vstream_alloc(const struct vstream_ops *ops, int fd, bool
 	s->own_fd = own;
 	s->writable = writable;
 	s->size = UINT64_MAX;
-	s->crc = (uint32_t)crc32(0, NULL, 0);
+	s->crc = 0;
 	if (ops != &mem_ops)
 		s->buf = xmalloc(VSTREAM_BUF_SIZE);
 	return s;
@@ -292,7 +292,7 @@ int vstream_write(struct vstream *s, const void *buf, size_t len)
 		return s->error;
 	if (!s->writable)
 		return fail(s, -EBADF);
-	s->crc = (uint32_t)crc32_z(s->crc, buf, len);
+	s->crc = state_crc32c(s->crc, buf, len);
 	s->pos += len;
 	if (!s->buf) {
 		int r = s->ops->write(s, buf, len);
@@ -351,7 +351,7 @@ int vstream_read(struct vstream *s, void *buf, size_t len)
 		p += r;
 		left -= (size_t)r;
 	}
-	s->crc = (uint32_t)crc32_z(s->crc, buf, len);
+	s->crc = state_crc32c(s->crc, buf, len);
 	s->pos += len;
 	return 0;
 }
@@ -425,12 +425,76 @@ int vstream_fd(const struct vstream *s)
 
 void vstream_crc_reset(struct vstream *s)
 {
-	s->crc = (uint32_t)crc32(0, NULL, 0);
+	s->crc = 0;
 }
 
 uint32_t vstream_crc(const struct vstream *s)
 {
 	return s->crc;
+}
+
+/* ---- CRC-32C (Castagnoli, reflected polynomial 0x82f63b78) ----
+ * zlib's crc32 runs at a few hundred MB/s here; SSE4.2's crc32 instruction
+ * does several GB/s, which matters when a snapshot checksums all of RAM. */
+
+static uint32_t crc32c_table[256];
+
+static void crc32c_init_table(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1)));
+		crc32c_table[i] = c;
+	}
+}
+
+static uint32_t crc32c_soft(uint32_t c, const uint8_t *p, size_t n)
+{
+	while (n--)
+		c = crc32c_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(uint32_t c, const uint8_t *p, size_t n)
+{
+	uint64_t c64 = c;
+	while (n && ((uintptr_t)p & 7)) {
+		c64 = __builtin_ia32_crc32qi((uint32_t)c64, *p++);
+		n--;
+	}
+	while (n >= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c64 = __builtin_ia32_crc32di(c64, v);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		c64 = __builtin_ia32_crc32qi((uint32_t)c64, *p++);
+	return (uint32_t)c64;
+}
+#endif
+
+static uint32_t (*crc32c_impl)(uint32_t, const uint8_t *, size_t);
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+
+static void crc32c_pick(void)
+{
+	crc32c_init_table();
+	crc32c_impl = crc32c_soft;
+#if defined(__x86_64__)
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("sse4.2"))
+		crc32c_impl = crc32c_hw;
+#endif
+}
+
+uint32_t state_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	pthread_once(&crc32c_once, crc32c_pick);
+	return ~crc32c_impl(~crc, buf, len);
 }
 
 /* ---- payload encoder ---- */

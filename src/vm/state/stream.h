@@ -9,7 +9,7 @@
  *  - memory: a growable buffer (writer) or a borrowed buffer (reader).
  *
  * Every stream counts the bytes it moved (vstream_pos) and keeps a running
- * CRC-32 (zlib's polynomial) of them that the format layer resets per
+ * CRC-32C (Castagnoli) of them that the format layer resets per
  * section. Functions return 0 or -errno; a read that hits the end of the
  * input early returns -ENODATA. Errors are sticky: after one failure every
  * later call fails the same way. A stream is used by one thread at a time.
@@ -82,7 +82,11 @@ uint64_t vstream_size(const struct vstream *s);
 /* The backing fd of a file stream (or of an fd stream), else -1. Borrowed. */
 int vstream_fd(const struct vstream *s);
 
-/* Running CRC-32 of the bytes moved since the last reset. */
+/* CRC-32C (Castagnoli, as in iSCSI/ext4) of buf, continuing from crc; start
+ * with 0. Uses the SSE4.2 instruction when the CPU has it. */
+uint32_t state_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* Running CRC-32C of the bytes moved since the last reset. */
 void vstream_crc_reset(struct vstream *s);
 uint32_t vstream_crc(const struct vstream *s);
 
