@@ -485,6 +485,30 @@ static void test_body_limit(void **state)
 	/* exactly at the limit is fine (whitespace after the object) */
 	json_decref(call_raw("POST", "/vm/snapshot", big, VM_API_MAX_BODY, 200));
 	free(big);
+	/* a chunked body has no Content-Length: the limit applies as it arrives */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, sock_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	const char *head = "POST /vm/snapshot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			   "Transfer-Encoding: chunked\r\n\r\n";
+	assert_true(send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+	char chunk[8200];
+	int hl = snprintf(chunk, sizeof(chunk), "%x\r\n", 8000);
+	memset(chunk + hl, ' ', 8000);
+	memcpy(chunk + hl + 8000, "\r\n", 2);
+	for (int i = 0; i < 10; i++)
+		assert_true(send(fd, chunk, (size_t)hl + 8002, MSG_NOSIGNAL) > 0);
+	assert_true(send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL) > 0);
+	char ans[4096];
+	size_t alen = 0;
+	ssize_t k;
+	while ((k = read(fd, ans + alen, sizeof(ans) - 1 - alen)) > 0)
+		alen += (size_t)k;
+	ans[alen] = 0;
+	close(fd);
+	assert_non_null(strstr(ans, "HTTP/1.1 413"));
+	assert_non_null(strstr(ans, "larger than 64 KiB"));
 	/* the server still works afterwards */
 	json_decref(call("GET", "/vm", NULL, 200));
 }
