@@ -20,8 +20,8 @@ static bool paused;
 
 static json_t *f_info(void *o, struct verr **err)
 {
-	return json_pack("{s:s,s:i,s:i,s:i}", "state", paused ? "paused" : "running", "cpus", 1, "memory", 1 << 20,
-			 "uptime_ms", 1);
+	return json_pack("{s:s,s:i,s:i,s:i}", "state", paused ? "paused" : "running", "cpus", 1, "memory",
+			 1 << 20, "uptime_ms", 1);
 }
 static int f_pause(void *o, struct verr **err)
 {
@@ -56,13 +56,13 @@ static json_t *f_migration(void *o, struct verr **err)
 }
 
 static const struct vm_api_ops ops = {
-	.get_info = f_info,
-	.pause = f_pause,
-	.resume = f_resume,
-	.shutdown = f_shutdown,
-	.snapshot = f_snapshot,
-	.migrate = f_migrate,
-	.migration_status = f_migration,
+    .get_info = f_info,
+    .pause = f_pause,
+    .resume = f_resume,
+    .shutdown = f_shutdown,
+    .snapshot = f_snapshot,
+    .migrate = f_migrate,
+    .migration_status = f_migration,
 };
 
 static char sock_path[108];
@@ -83,12 +83,12 @@ static void start_server(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	start_server();
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, sock_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
-	struct timeval tv = { .tv_sec = 2 };
+	struct timeval tv = {.tv_sec = 2};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {

@@ -39,7 +39,8 @@ static void read_all(struct vstream *s, uint32_t flags)
 	int rc;
 	while ((rc = snap_reader_next(r, &sec, &e)) > 0) {
 		if (sec.is_ram && sec.ram_size <= FUZZ_MAX_RAM) {
-			void *ram = mmap(NULL, sec.ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			void *ram = mmap(NULL, sec.ram_size, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (ram == MAP_FAILED)
 				break;
 			int lr = (flags & SNAP_R_LAZY_RAM) ? snap_ram_map(r, ram, sec.ram_size, 64, NULL, &e)

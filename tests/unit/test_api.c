@@ -43,9 +43,9 @@ static json_t *fake_info(void *opaque, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
 	pthread_mutex_lock(&vm->lock);
-	json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:{s:{s:I}}}", "state", vm->paused ? "paused" : "running", "cpus",
-			      2, "memory", (json_int_t)256 << 20, "uptime_ms", (json_int_t)1234, "devices",
-			      "virtio-blk0", "reads", (json_int_t)7);
+	json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:{s:{s:I}}}", "state", vm->paused ? "paused" : "running",
+			      "cpus", 2, "memory", (json_int_t)256 << 20, "uptime_ms", (json_int_t)1234,
+			      "devices", "virtio-blk0", "reads", (json_int_t)7);
 	pthread_mutex_unlock(&vm->lock);
 	return j;
 }
@@ -89,7 +89,8 @@ static int fake_snapshot(void *opaque, const char *path, bool stay_paused, json_
 	return 0;
 }
 
-static int fake_migrate(void *opaque, const struct vm_api_migrate_req *req, json_t **result, struct verr **err)
+static int fake_migrate(void *opaque, const struct vm_api_migrate_req *req, json_t **result,
+			struct verr **err)
 {
 	struct fake_vm *vm = opaque;
 	if (!strcmp(req->mode, "postcopy"))
@@ -109,29 +110,30 @@ static int fake_migrate(void *opaque, const struct vm_api_migrate_req *req, json
 	pthread_mutex_lock(&vm->lock);
 	vm->migrating = 2;
 	pthread_mutex_unlock(&vm->lock);
-	*result = json_pack("{s:f,s:f,s:i,s:I}", "total_ms", 120.0, "downtime_ms", 3.2, "iterations", 4, "bytes",
-			    (json_int_t)1 << 28);
+	*result = json_pack("{s:f,s:f,s:i,s:I}", "total_ms", 120.0, "downtime_ms", 3.2, "iterations", 4,
+			    "bytes", (json_int_t)1 << 28);
 	return 0;
 }
 
 static json_t *fake_migration(void *opaque, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
-	static const char *const names[] = { "none", "active", "completed" };
+	static const char *const names[] = {"none", "active", "completed"};
 	pthread_mutex_lock(&vm->lock);
-	json_t *j = json_pack("{s:s,s:i}", "status", names[vm->migrating], "iterations", vm->migrating ? 2 : 0);
+	json_t *j =
+	    json_pack("{s:s,s:i}", "status", names[vm->migrating], "iterations", vm->migrating ? 2 : 0);
 	pthread_mutex_unlock(&vm->lock);
 	return j;
 }
 
 static const struct vm_api_ops fake_ops = {
-	.get_info = fake_info,
-	.pause = fake_pause,
-	.resume = fake_resume,
-	.shutdown = fake_shutdown,
-	.snapshot = fake_snapshot,
-	.migrate = fake_migrate,
-	.migration_status = fake_migration,
+    .get_info = fake_info,
+    .pause = fake_pause,
+    .resume = fake_resume,
+    .shutdown = fake_shutdown,
+    .snapshot = fake_snapshot,
+    .migrate = fake_migrate,
+    .migration_status = fake_migration,
 };
 
 /* ---- the OpenAPI checker ---- */
@@ -140,7 +142,7 @@ static json_t *spec;
 static char root[PATH_MAX + 32];
 static char sock_dir[64];
 static char sock_path[128];
-static struct fake_vm vm = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct fake_vm vm = {.lock = PTHREAD_MUTEX_INITIALIZER};
 static struct vm_api *server;
 /* which (path, method) pairs of the spec the tests exercised */
 static json_t *covered;
@@ -193,9 +195,12 @@ static void validate(json_t *v, json_t *schema, const char *where)
 	schema = resolve(schema);
 	const char *type = json_string_value(json_object_get(schema, "type"));
 	if (type) {
-		bool ok = (!strcmp(type, "object") && json_is_object(v)) || (!strcmp(type, "string") && json_is_string(v)) ||
-			  (!strcmp(type, "integer") && json_is_integer(v)) || (!strcmp(type, "number") && json_is_number(v)) ||
-			  (!strcmp(type, "boolean") && json_is_boolean(v)) || (!strcmp(type, "array") && json_is_array(v));
+		bool ok = (!strcmp(type, "object") && json_is_object(v)) ||
+			  (!strcmp(type, "string") && json_is_string(v)) ||
+			  (!strcmp(type, "integer") && json_is_integer(v)) ||
+			  (!strcmp(type, "number") && json_is_number(v)) ||
+			  (!strcmp(type, "boolean") && json_is_boolean(v)) ||
+			  (!strcmp(type, "array") && json_is_array(v));
 		if (!ok)
 			fail_msg("%s: not of type %s", where, type);
 	}
@@ -217,13 +222,15 @@ static void validate(json_t *v, json_t *schema, const char *where)
 		return;
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(schema, "required"), i, x) {
+	json_array_foreach(json_object_get(schema, "required"), i, x)
+	{
 		if (!json_object_get(v, json_string_value(x)))
 			fail_msg("%s: required field '%s' missing", where, json_string_value(x));
 	}
 	json_t *props = json_object_get(schema, "properties");
 	const char *key;
-	json_object_foreach(v, key, x) {
+	json_object_foreach(v, key, x)
+	{
 		json_t *ps = json_object_get(props, key);
 		if (ps) {
 			char *w = xasprintf("%s.%s", where, key);
@@ -264,7 +271,8 @@ static void check_answer(const char *method, const char *path, long status, json
 		free(key);
 	}
 	resp = resolve(resp);
-	json_t *schema = json_object_get(json_object_get(json_object_get(resp, "content"), "application/json"), "schema");
+	json_t *schema =
+	    json_object_get(json_object_get(json_object_get(resp, "content"), "application/json"), "schema");
 	if (schema) {
 		if (!reply)
 			fail_msg("%s: empty body, the spec wants JSON", where);
@@ -278,13 +286,14 @@ static void check_answer(const char *method, const char *path, long status, json
  * against the spec and the expected status; returns the reply. */
 static json_t *call_raw(const char *method, const char *path, const char *body, size_t body_len, long want)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, sock_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	char *head = xasprintf("%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n",
-			       method, path, body ? body_len : 0);
+	char *head =
+	    xasprintf("%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %zu\r\n\r\n", method,
+		      path, body ? body_len : 0);
 	assert_int_equal(write_full(fd, head, strlen(head)), 0);
 	free(head);
 	/* a 413 answer may close the connection before the body is sent:
@@ -417,7 +426,8 @@ static void test_routes(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "none");
 	json_decref(r);
 	vm.release_migration = true;
-	body = json_pack("{s:s,s:s,s:i}", "to", "tcp:127.0.0.1:4444", "mode", "precopy", "max_downtime_ms", 50);
+	body =
+	    json_pack("{s:s,s:s,s:i}", "to", "tcp:127.0.0.1:4444", "mode", "precopy", "max_downtime_ms", 50);
 	r = call("POST", "/vm/migrate", body, 200);
 	assert_int_equal(json_integer_value(json_object_get(r, "iterations")), 4);
 	assert_string_equal(vm.last_to, "tcp:127.0.0.1:4444");
@@ -435,10 +445,12 @@ static void test_routes(void **state)
 	/* every operation of the spec was exercised */
 	const char *path;
 	json_t *item;
-	json_object_foreach(json_object_get(spec, "paths"), path, item) {
+	json_object_foreach(json_object_get(spec, "paths"), path, item)
+	{
 		const char *m;
 		json_t *op;
-		json_object_foreach(item, m, op) {
+		json_object_foreach(item, m, op)
+		{
 			char *key = xasprintf("%s %s", m, path);
 			if (!json_object_get(covered, key))
 				fail_msg("%s is in the spec but was not tested", key);
@@ -464,14 +476,16 @@ static void test_bad_requests(void **state)
 	expect_error("POST", "/vm/snapshot", "{\"path\": \"x\", \"path\": \"y\"}", 400, "bad JSON");
 	expect_error("POST", "/vm/pause", "{\"now\": true}", 400, "unknown field 'now'");
 	expect_error("POST", "/vm/migrate", "{\"mode\":\"precopy\"}", 400, "\"to\"");
-	expect_error("POST", "/vm/migrate", "{\"to\":\"udp:h:1\",\"mode\":\"precopy\"}", 400, "tcp:HOST:PORT");
-	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:99999\",\"mode\":\"precopy\"}", 400, "tcp:HOST:PORT");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"udp:h:1\",\"mode\":\"precopy\"}", 400,
+		     "tcp:HOST:PORT");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:99999\",\"mode\":\"precopy\"}", 400,
+		     "tcp:HOST:PORT");
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp::1\",\"mode\":\"precopy\"}", 400, "tcp:HOST:PORT");
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"fast\"}", 400, "\"mode\"");
-	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"max_downtime_ms\":0}", 400,
-		     "max_downtime_ms");
-	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"disks\":\"move\"}", 400,
-		     "\"disks\"");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"max_downtime_ms\":0}",
+		     400, "max_downtime_ms");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"disks\":\"move\"}",
+		     400, "\"disks\"");
 }
 
 static void test_body_limit(void **state)
@@ -486,7 +500,7 @@ static void test_body_limit(void **state)
 	json_decref(call_raw("POST", "/vm/snapshot", big, VM_API_MAX_BODY, 200));
 	free(big);
 	/* a chunked body has no Content-Length: the limit applies as it arrives */
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, sock_path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -560,7 +574,8 @@ static void test_concurrent(void **state)
 	}
 	assert_true(seen_active);
 	/* a second migration meanwhile: wrong state */
-	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\"}", 409, "already running");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\"}", 409,
+		     "already running");
 	pthread_t t[8];
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, get_vm_loop, NULL), 0);
@@ -590,7 +605,7 @@ static void test_socket_handling(void **state)
 	/* a stale socket (bound, nobody listening) is replaced */
 	char *stale = xasprintf("%s/stale.sock", sock_dir);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	strcpy(sa.sun_path, stale);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
@@ -662,7 +677,8 @@ static void yaml_emit(FILE *f, json_t *v, int indent)
 	json_t *x;
 	size_t i;
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, x) {
+		json_object_foreach(v, key, x)
+		{
 			fprintf(f, "%*s", indent, "");
 			json_t *k = json_string(key);
 			yaml_scalar(f, k);
@@ -671,7 +687,8 @@ static void yaml_emit(FILE *f, json_t *v, int indent)
 			yaml_child(f, x, indent + 2);
 		}
 	} else {
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			fprintf(f, "%*s-", indent, "");
 			yaml_child(f, x, indent + 2);
 		}
@@ -696,7 +713,8 @@ static void test_openapi_yaml_in_sync(void **state)
 	if (read_file(path, 1 << 20, &old, &old_len) < 0)
 		fail_msg("cannot read %s", path);
 	if (old_len != len || memcmp(old, buf, len))
-		fail_msg("docs/openapi.yaml is out of date with docs/openapi.json (VESSEL_UPDATE_OPENAPI=1 regenerates it)");
+		fail_msg("docs/openapi.yaml is out of date with docs/openapi.json (VESSEL_UPDATE_OPENAPI=1 "
+			 "regenerates it)");
 	free(old);
 	free(path);
 	free(buf);
@@ -705,12 +723,12 @@ static void test_openapi_yaml_in_sync(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_openapi_yaml_in_sync),
-		cmocka_unit_test(test_socket_handling),
-		cmocka_unit_test(test_routes),
-		cmocka_unit_test(test_bad_requests),
-		cmocka_unit_test(test_body_limit),
-		cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_openapi_yaml_in_sync),
+	    cmocka_unit_test(test_socket_handling),
+	    cmocka_unit_test(test_routes),
+	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_body_limit),
+	    cmocka_unit_test(test_concurrent),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

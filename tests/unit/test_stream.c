@@ -24,7 +24,7 @@
 #include "vm/state/stream.h"
 
 #define RAM_PAGES 64
-#define RAM_SIZE (RAM_PAGES * SNAP_PAGE_SIZE)
+#define RAM_SIZE  (RAM_PAGES * SNAP_PAGE_SIZE)
 
 static char tmpdir[64];
 
@@ -70,7 +70,8 @@ static void write_snapshot(struct vstream *s, const uint8_t *ram)
 	struct snap_writer *w = NULL;
 	struct verr *e = NULL;
 	assert_int_equal(snap_writer_new(s, 0, &w, &e), 0);
-	assert_int_equal(snap_put_section(w, "cpu0", 2, SNAP_SEC_REQUIRED, cpu_payload, sizeof(cpu_payload), &e), 0);
+	assert_int_equal(
+	    snap_put_section(w, "cpu0", 2, SNAP_SEC_REQUIRED, cpu_payload, sizeof(cpu_payload), &e), 0);
 	assert_int_equal(snap_put_section(w, "x-note", 1, 0, "hello", 5, &e), 0);
 	assert_int_equal(snap_write_ram(w, ram, RAM_SIZE, &e), 0);
 	/* piecewise section */
@@ -111,7 +112,8 @@ static int read_snapshot(struct vstream *s, int mode, uint8_t *ram_out, struct v
 			ram = true;
 			if (mode == 0 && snap_ram_load(r, ram_out, RAM_SIZE, err) < 0)
 				goto fail;
-			if (mode == 1 && vstream_fd(s) >= 0 && snap_ram_map(r, ram_out, RAM_SIZE, 1000, NULL, err) < 0)
+			if (mode == 1 && vstream_fd(s) >= 0 &&
+			    snap_ram_map(r, ram_out, RAM_SIZE, 1000, NULL, err) < 0)
 				goto fail;
 		} else if (snap_section_unknown(&sec, err) < 0) {
 			goto fail;
@@ -325,7 +327,7 @@ static void test_socket_stream(void **state)
 	struct verr *e = NULL;
 	assert_int_equal(snap_reader_new(s, 0, &r, &e), 0);
 	assert_true(snap_reader_header(r)->flags & SNAP_F_STREAM);
-	struct batch_ctx ctx = { .ram = fresh_ram() };
+	struct batch_ctx ctx = {.ram = fresh_ram()};
 	struct snap_section sec;
 	int rc, batches = 0;
 	while ((rc = snap_reader_next(r, &sec, &e)) > 0) {
@@ -382,7 +384,7 @@ static void test_truncation_every_offset(void **state)
 		}
 	}
 	/* the same through a pipe (length unknown to the reader) at a few cuts */
-	size_t cuts[] = { 10, SNAP_HEADER_SIZE + 20, len / 2, len - 1 };
+	size_t cuts[] = {10, SNAP_HEADER_SIZE + 20, len / 2, len - 1};
 	for (size_t i = 0; i < ARRAY_SIZE(cuts); i++) {
 		int fds[2];
 		assert_int_equal(pipe(fds), 0);
@@ -612,10 +614,10 @@ static void test_cursor_and_buf(void **state)
 	 * in one piece and chained, aligned and not */
 	assert_int_equal(state_crc32c(0, "123456789", 9), 0xe3069283);
 	assert_int_equal(state_crc32c(state_crc32c(0, "1234", 4), "56789", 5), 0xe3069283);
-	char buf[64] = { 0 };
+	char buf[64] = {0};
 	memcpy(buf + 3, "123456789", 9);
 	assert_int_equal(state_crc32c(0, buf + 3, 9), 0xe3069283);
-	struct state_buf b = { 0 };
+	struct state_buf b = {0};
 	state_put_u8(&b, 0xab);
 	state_put_u16(&b, 0x1234);
 	state_put_u32(&b, 0xdeadbeef);
@@ -638,16 +640,16 @@ static void test_cursor_and_buf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cursor_and_buf),
-		cmocka_unit_test(test_mem_roundtrip),
-		cmocka_unit_test(test_file_roundtrip_and_mmap),
-		cmocka_unit_test(test_failed_write_keeps_previous),
-		cmocka_unit_test(test_socket_stream),
-		cmocka_unit_test(test_truncation_every_offset),
-		cmocka_unit_test(test_bit_flips),
-		cmocka_unit_test(test_newer_versions_refused),
-		cmocka_unit_test(test_oversize_refused),
-		cmocka_unit_test(test_dropped_section_detected),
+	    cmocka_unit_test(test_cursor_and_buf),
+	    cmocka_unit_test(test_mem_roundtrip),
+	    cmocka_unit_test(test_file_roundtrip_and_mmap),
+	    cmocka_unit_test(test_failed_write_keeps_previous),
+	    cmocka_unit_test(test_socket_stream),
+	    cmocka_unit_test(test_truncation_every_offset),
+	    cmocka_unit_test(test_bit_flips),
+	    cmocka_unit_test(test_newer_versions_refused),
+	    cmocka_unit_test(test_oversize_refused),
+	    cmocka_unit_test(test_dropped_section_detected),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

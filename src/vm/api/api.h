@@ -33,10 +33,10 @@
 
 /* A validated POST /vm/migrate request (strings borrowed for the call). */
 struct vm_api_migrate_req {
-	const char *to;          /* "tcp:HOST:PORT" */
-	const char *mode;        /* "precopy" or "postcopy" */
+	const char *to;		  /* "tcp:HOST:PORT" */
+	const char *mode;	  /* "precopy" or "postcopy" */
 	uint64_t max_downtime_ms; /* 0 = the owner's default */
-	const char *disks;       /* "shared" (default) or "copy" */
+	const char *disks;	  /* "shared" (default) or "copy" */
 };
 
 struct vm_api_ops {
@@ -58,7 +58,8 @@ struct vm_api_ops {
 	int (*snapshot)(void *opaque, const char *path, bool stay_paused, json_t **result, struct verr **err);
 	/* POST /vm/migrate: runs the migration to completion; *result gets
 	 * at least "total_ms", "downtime_ms", "iterations", "bytes". */
-	int (*migrate)(void *opaque, const struct vm_api_migrate_req *req, json_t **result, struct verr **err);
+	int (*migrate)(void *opaque, const struct vm_api_migrate_req *req, json_t **result,
+		       struct verr **err);
 	/* GET /vm/migration: progress of the current or last migration: at
 	 * least "status" ("none" | "active" | "completed" | "failed"). */
 	json_t *(*migration_status)(void *opaque, struct verr **err);

@@ -67,7 +67,7 @@ static int parse_reply(const char *buf, size_t len, long *status, json_t **reply
 int vm_api_call(const char *socket_path, const char *method, const char *path, json_t *body, long *status,
 		json_t **reply, struct verr **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
 		return verr_set(err, ENAMETOOLONG, "API socket '%s'", socket_path);
 	strcpy(sa.sun_path, socket_path);
@@ -80,10 +80,10 @@ int vm_api_call(const char *socket_path, const char *method, const char *path, j
 	if (body && !json)
 		return verr_set(err, EINVAL, "request body cannot be encoded");
 	size_t jlen = json ? strlen(json) : 0;
-	cleanup_free char *head = xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-					    "Accept: application/json\r\n%sContent-Length: %zu\r\n\r\n",
-					    method, path, json ? "Content-Type: application/json\r\n" : "",
-					    jlen);
+	cleanup_free char *head =
+	    xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+		      "Accept: application/json\r\n%sContent-Length: %zu\r\n\r\n",
+		      method, path, json ? "Content-Type: application/json\r\n" : "", jlen);
 	int r = send_all(fd, head, strlen(head));
 	if (r == 0 && jlen)
 		r = send_all(fd, json, jlen);

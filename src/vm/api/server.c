@@ -16,7 +16,7 @@
 #include "base/util.h"
 
 #define API_MAX_CONNECTIONS 32
-#define API_IDLE_TIMEOUT_S 60
+#define API_IDLE_TIMEOUT_S  60
 
 struct vm_api {
 	struct MHD_Daemon *mhd;
@@ -54,20 +54,13 @@ static void reply_verr(struct api_reply *out, struct verr *e, const char *what)
 	unsigned status = 500;
 	if (e) {
 		switch (e->errnum) {
-		case EINVAL:
-			status = 400;
-			break;
+		case EINVAL: status = 400; break;
 		case EALREADY:
 		case EBUSY:
 		case EAGAIN:
-		case EEXIST:
-			status = 409;
-			break;
-		case ENOTSUP:
-			status = 501;
-			break;
-		default:
-			break;
+		case EEXIST: status = 409; break;
+		case ENOTSUP: status = 501; break;
+		default: break;
 		}
 	}
 	char *msg = xasprintf("%s: %s", what, e && e->msg ? e->msg : "failed without a reason");
@@ -83,7 +76,8 @@ static bool check_fields(json_t *body, const char *const *allowed, struct api_re
 		return true;
 	const char *key;
 	json_t *v;
-	json_object_foreach(body, key, v) {
+	json_object_foreach(body, key, v)
+	{
 		bool ok = false;
 		for (size_t i = 0; allowed[i]; i++)
 			ok |= !strcmp(key, allowed[i]);
@@ -115,7 +109,7 @@ static void route_get_vm(struct vm_api *a, json_t *body, struct api_reply *out)
 static void route_simple(struct vm_api *a, json_t *body, struct api_reply *out,
 			 int (*fn)(void *, struct verr **), const char *what)
 {
-	static const char *const none[] = { NULL };
+	static const char *const none[] = {NULL};
 	if (!check_fields(body, none, out))
 		return;
 	struct verr *e = NULL;
@@ -144,7 +138,7 @@ static void route_shutdown(struct vm_api *a, json_t *body, struct api_reply *out
 
 static void route_snapshot(struct vm_api *a, json_t *body, struct api_reply *out)
 {
-	static const char *const fields[] = { "path", "paused", NULL };
+	static const char *const fields[] = {"path", "paused", NULL};
 	if (!body) {
 		reply_error(out, 400, "snapshot: a JSON body with \"path\" is required");
 		return;
@@ -165,7 +159,8 @@ static void route_snapshot(struct vm_api *a, json_t *body, struct api_reply *out
 	}
 	struct verr *e = NULL;
 	json_t *result = NULL;
-	if (a->ops->snapshot(a->opaque, json_string_value(path), paused && json_is_true(paused), &result, &e) < 0) {
+	if (a->ops->snapshot(a->opaque, json_string_value(path), paused && json_is_true(paused), &result,
+			     &e) < 0) {
 		json_decref(result);
 		reply_verr(out, e, "snapshot");
 		return;
@@ -198,7 +193,7 @@ static bool migrate_target_valid(const char *to)
 
 static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 {
-	static const char *const fields[] = { "to", "mode", "max_downtime_ms", "disks", NULL };
+	static const char *const fields[] = {"to", "mode", "max_downtime_ms", "disks", NULL};
 	if (!body) {
 		reply_error(out, 400, "migrate: a JSON body with \"to\" and \"mode\" is required");
 		return;
@@ -221,15 +216,15 @@ static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 		return;
 	}
 	if (disks && (!json_is_string(disks) || (strcmp(json_string_value(disks), "shared") &&
-						  strcmp(json_string_value(disks), "copy")))) {
+						 strcmp(json_string_value(disks), "copy")))) {
 		reply_error(out, 400, "migrate: \"disks\" must be \"shared\" or \"copy\"");
 		return;
 	}
 	struct vm_api_migrate_req req = {
-		.to = json_string_value(to),
-		.mode = json_string_value(mode),
-		.max_downtime_ms = dt ? (uint64_t)json_integer_value(dt) : 0,
-		.disks = disks ? json_string_value(disks) : "shared",
+	    .to = json_string_value(to),
+	    .mode = json_string_value(mode),
+	    .max_downtime_ms = dt ? (uint64_t)json_integer_value(dt) : 0,
+	    .disks = disks ? json_string_value(disks) : "shared",
 	};
 	struct verr *e = NULL;
 	json_t *result = NULL;
@@ -264,13 +259,13 @@ static const struct api_route {
 	const char *method;
 	route_fn fn;
 } api_routes[] = {
-	{ "/vm", "GET", route_get_vm },
-	{ "/vm/pause", "POST", route_pause },
-	{ "/vm/resume", "POST", route_resume },
-	{ "/vm/shutdown", "POST", route_shutdown },
-	{ "/vm/snapshot", "POST", route_snapshot },
-	{ "/vm/migrate", "POST", route_migrate },
-	{ "/vm/migration", "GET", route_migration },
+    {"/vm", "GET", route_get_vm},
+    {"/vm/pause", "POST", route_pause},
+    {"/vm/resume", "POST", route_resume},
+    {"/vm/shutdown", "POST", route_shutdown},
+    {"/vm/snapshot", "POST", route_snapshot},
+    {"/vm/migrate", "POST", route_migrate},
+    {"/vm/migration", "GET", route_migration},
 };
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, const struct api_reply *r, const char *allow)
@@ -355,12 +350,13 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 	if (!req) {
 		req = xcalloc(1, sizeof(*req));
 		*con_cls = req;
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > VM_API_MAX_BODY) {
 			/* answer at once: the body is never read, MHD closes
 			 * the connection after the reply */
 			req->too_large = true;
-			struct api_reply r = { 0 };
+			struct api_reply r = {0};
 			reply_error(&r, 413, "request body is larger than 64 KiB");
 			enum MHD_Result ret = send_reply(c, &r, NULL);
 			json_decref(r.json);
@@ -384,7 +380,7 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct api_reply r = { 0 };
+	struct api_reply r = {0};
 	const char *allow = NULL;
 	if (req->too_large)
 		reply_error(&r, 413, "request body is larger than 64 KiB");
@@ -411,7 +407,7 @@ static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
  * in use or a path that is something else. Returns the fd or -1. */
 static int api_listen(const char *path, struct verr **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return verr_set(err, ENAMETOOLONG, "API socket '%s'", path);
 	strcpy(sa.sun_path, path);
@@ -426,7 +422,8 @@ static int api_listen(const char *path, struct verr **err)
 		int e = errno;
 		close(probe);
 		if (r == 0)
-			return verr_set(err, EADDRINUSE, "API socket '%s' is in use by another process", path);
+			return verr_set(err, EADDRINUSE, "API socket '%s' is in use by another process",
+					path);
 		if (e != ECONNREFUSED && e != ENOENT)
 			return verr_set(err, e, "API socket '%s': probe", path);
 		if (unlink(path) < 0 && errno != ENOENT)
@@ -461,10 +458,11 @@ int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *op
 	a->ops = ops;
 	a->opaque = opaque;
 	a->path = xstrdup(socket_path);
-	a->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-				  api_handler, a, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-				  api_completed, a, MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_END);
+	a->mhd =
+	    MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+			     api_handler, a, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+			     api_completed, a, MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (!a->mhd) {
 		close(fd);
 		unlink(socket_path);

@@ -10,8 +10,8 @@
 #include "base/util.h"
 
 /* Fixed offsets, see docs/snapshot-format.md. */
-#define RAM_META_SIZE 24 /* ram_size u64, page_size u32, reserved u32, npresent u64 */
-#define BATCH_HEAD_SIZE 8 /* page_size u32, count u32 */
+#define RAM_META_SIZE	24 /* ram_size u64, page_size u32, reserved u32, npresent u64 */
+#define BATCH_HEAD_SIZE 8  /* page_size u32, count u32 */
 
 static uint32_t crc_init(void)
 {
@@ -62,7 +62,7 @@ int snap_writer_new(struct vstream *s, uint32_t flags, struct snap_writer **out,
 {
 	if (flags & ~SNAP_F_KNOWN)
 		return verr_set(err, EINVAL, "snapshot flags 0x%x", flags);
-	uint8_t h[SNAP_HEADER_SIZE] = { 0 };
+	uint8_t h[SNAP_HEADER_SIZE] = {0};
 	memcpy(h, SNAP_MAGIC, 8);
 	le16_put(h + 8, SNAP_MAJOR);
 	le16_put(h + 10, SNAP_MINOR);
@@ -190,7 +190,7 @@ int snap_write_ram(struct snap_writer *w, const void *ram_hva, uint64_t ram_size
 			npresent++;
 		}
 	}
-	uint8_t meta[RAM_META_SIZE] = { 0 };
+	uint8_t meta[RAM_META_SIZE] = {0};
 	le64_put(meta, ram_size);
 	le32_put(meta + 8, SNAP_PAGE_SIZE);
 	le64_put(meta + 16, npresent);
@@ -318,7 +318,7 @@ int snap_reader_new(struct vstream *s, uint32_t flags, struct snap_reader **out,
 		return stream_err(err, rc, "read snapshot header");
 	if (le32_get(h + 44) != state_crc32c(crc_init(), h, 44))
 		return verr_set(err, 0, "snapshot header is corrupted (CRC mismatch)");
-	struct snap_header hd = { .major = major, .minor = minor, .flags = le32_get(h + 12) };
+	struct snap_header hd = {.major = major, .minor = minor, .flags = le32_get(h + 12)};
 	memcpy(hd.arch, h + 16, 16);
 	hd.arch[16] = 0;
 	hd.created_ns = le64_get(h + 32);
@@ -412,8 +412,8 @@ static int read_ram_meta(struct snap_reader *r, uint64_t len, struct snap_sectio
 		return verr_set(err, 0, "reserved field is not zero");
 	uint64_t npages = ram_size / ps;
 	if (npresent > npages)
-		return verr_set(err, 0, "%llu stored pages for %llu pages of RAM", (unsigned long long)npresent,
-				(unsigned long long)npages);
+		return verr_set(err, 0, "%llu stored pages for %llu pages of RAM",
+				(unsigned long long)npresent, (unsigned long long)npages);
 	size_t bmlen = (size_t)((npages + 7) / 8);
 	uint64_t data_start = vstream_pos(r->s) + bmlen + 4;
 	uint64_t pad = pad_to_page(data_start);
@@ -514,7 +514,8 @@ int snap_reader_next(struct snap_reader *r, struct snap_section *sec, struct ver
 	sec->flags = le32_get(h + 36);
 	sec->len = le64_get(h + 40);
 	if (sec->flags & ~SNAP_SEC_KNOWN)
-		return verr_set(err, 0, "section %s: flags 0x%x unknown to this build", sec->name, sec->flags);
+		return verr_set(err, 0, "section %s: flags 0x%x unknown to this build", sec->name,
+				sec->flags);
 	if (le32_get(h + 48))
 		return verr_set(err, 0, "section %s: reserved field is not zero", sec->name);
 	vstream_crc_reset(r->s);
@@ -636,7 +637,8 @@ int snap_ram_map(struct snap_reader *r, void *ram_hva, uint64_t ram_size, unsign
 				if (k < 0 && errno == EINTR)
 					continue;
 				if (k <= 0)
-					return verr_set(err, k < 0 ? errno : 0, "section ram: read page data%s",
+					return verr_set(err, k < 0 ? errno : 0,
+							"section ram: read page data%s",
 							k == 0 ? ": stream is truncated" : "");
 				done += (size_t)k;
 			}

@@ -27,14 +27,14 @@
 #include "base/err.h"
 #include "vm/state/stream.h"
 
-#define SNAP_MAGIC "VESSELSN"
-#define SNAP_MAJOR 1
-#define SNAP_MINOR 0
-#define SNAP_ARCH "riscv64"
-#define SNAP_HEADER_SIZE 48
+#define SNAP_MAGIC		 "VESSELSN"
+#define SNAP_MAJOR		 1
+#define SNAP_MINOR		 0
+#define SNAP_ARCH		 "riscv64"
+#define SNAP_HEADER_SIZE	 48
 #define SNAP_SECTION_HEADER_SIZE 56
-#define SNAP_NAME_MAX 31
-#define SNAP_PAGE_SIZE 4096u
+#define SNAP_NAME_MAX		 31
+#define SNAP_PAGE_SIZE		 4096u
 /* Largest section a reader buffers in memory (device state, RAM batches). */
 #define SNAP_MAX_SECTION (64ull << 20)
 /* Largest guest RAM a "ram" section may describe (1 TiB). */
@@ -44,11 +44,11 @@
 
 /* Stream flags (header). */
 #define SNAP_F_STREAM 0x1u /* migration stream: RAM comes as ram-batch sections */
-#define SNAP_F_KNOWN SNAP_F_STREAM
+#define SNAP_F_KNOWN  SNAP_F_STREAM
 
 /* Section flags. */
 #define SNAP_SEC_REQUIRED 0x1u /* a reader that does not know it must refuse */
-#define SNAP_SEC_KNOWN SNAP_SEC_REQUIRED
+#define SNAP_SEC_KNOWN	  SNAP_SEC_REQUIRED
 
 /* In a ram-batch entry, this bit of the page number marks a zero page: no
  * data follows the entry. */
@@ -125,8 +125,9 @@ struct snap_section {
 };
 
 /* Reader flags. */
-#define SNAP_R_LAZY_RAM 0x1u /* skip (seek over) "ram" page data that the caller
-			      * did not load; its CRC is then not checked */
+#define SNAP_R_LAZY_RAM                                                                                      \
+	0x1u /* skip (seek over) "ram" page data that the caller                                             \
+	      * did not load; its CRC is then not checked */
 
 /* Reads and checks the stream header from s (borrowed). Refuses a bad magic,
  * another architecture, a newer major version or unknown header flags. */

@@ -28,11 +28,11 @@ struct vstream {
 	const struct vstream_ops *ops;
 	uint64_t pos;
 	uint32_t crc;
-	int error;        /* sticky -errno, 0 while healthy */
+	int error; /* sticky -errno, 0 while healthy */
 	bool writable;
 	int fd;
 	bool own_fd;
-	uint64_t size;    /* input size if known */
+	uint64_t size; /* input size if known */
 	/* write buffer (writers) or read-ahead buffer (readers) of fd backends */
 	uint8_t *buf;
 	size_t buf_len, buf_off;
@@ -107,19 +107,19 @@ static int file_commit(struct vstream *s, struct verr **err)
 }
 
 static const struct vstream_ops fd_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.seek_fwd = NULL,
-	.commit = NULL,
-	.destroy = fd_destroy,
+    .read = fd_read,
+    .write = fd_write,
+    .seek_fwd = NULL,
+    .commit = NULL,
+    .destroy = fd_destroy,
 };
 
 static const struct vstream_ops file_ops = {
-	.read = fd_read,
-	.write = fd_write,
-	.seek_fwd = fd_seek_fwd,
-	.commit = file_commit,
-	.destroy = fd_destroy,
+    .read = fd_read,
+    .write = fd_write,
+    .seek_fwd = fd_seek_fwd,
+    .commit = file_commit,
+    .destroy = fd_destroy,
 };
 
 /* ---- memory backend ---- */
@@ -169,11 +169,11 @@ static void mem_destroy(struct vstream *s)
 }
 
 static const struct vstream_ops mem_ops = {
-	.read = mem_read,
-	.write = mem_write,
-	.seek_fwd = mem_seek_fwd,
-	.commit = NULL,
-	.destroy = mem_destroy,
+    .read = mem_read,
+    .write = mem_write,
+    .seek_fwd = mem_seek_fwd,
+    .commit = NULL,
+    .destroy = mem_destroy,
 };
 
 /* ---- constructors ---- */
