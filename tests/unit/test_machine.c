@@ -70,13 +70,13 @@ static void test_fdt_contents(void **state)
 	int off = fdt_path_offset(fdt, "/chosen"), plen;
 	const fdt64_t *i0 = fdt_getprop(fdt, off, "linux,initrd-start", &plen);
 	assert_non_null(i0);
-	assert_int_equal(fdt64_to_cpu(*i0), 0x8f000000);
+	assert_int_equal(fdt64_ld(i0), 0x8f000000);
 	/* memory */
 	off = fdt_path_offset(fdt, "/memory@80000000");
 	const fdt64_t *reg = fdt_getprop(fdt, off, "reg", &plen);
 	assert_int_equal(plen, 16);
-	assert_int_equal(fdt64_to_cpu(reg[0]), 0x80000000);
-	assert_int_equal(fdt64_to_cpu(reg[1]), 256 << 20);
+	assert_int_equal(fdt64_ld(&reg[0]), 0x80000000);
+	assert_int_equal(fdt64_ld(&reg[1]), 256 << 20);
 	/* cpus: exactly 3, canonical ISA string without extensions we lack */
 	assert_int_equal(prop_u32(fdt, "/cpus", "timebase-frequency"), 10000000);
 	assert_true(fdt_path_offset(fdt, "/cpus/cpu@2") >= 0);
@@ -275,8 +275,8 @@ static void test_machine_create(void **state)
 	const fdt64_t *s = fdt_getprop(dtb, off, "linux,initrd-start", &plen);
 	const fdt64_t *e = fdt_getprop(dtb, off, "linux,initrd-end", &plen);
 	assert_non_null(s);
-	assert_int_equal(fdt64_to_cpu(*e) - fdt64_to_cpu(*s), sizeof(big));
-	assert_true(fdt64_to_cpu(*e) <= 0x80000000ull + (64 << 20));
+	assert_int_equal(fdt64_ld(e) - fdt64_ld(s), sizeof(big));
+	assert_true(fdt64_ld(e) <= 0x80000000ull + (64 << 20));
 	machine_destroy(m);
 	/* bad configurations */
 	cfg.initrd = NULL;
