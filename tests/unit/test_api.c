@@ -624,6 +624,20 @@ static void test_socket_handling(void **state)
 	verr_clear(&e);
 	unlink(stale);
 	free(stale);
+	/* an owner without migration: 501, documented in the spec */
+	struct vm_api_ops partial = fake_ops;
+	partial.migrate = NULL;
+	char *p2 = xasprintf("%s/partial.sock", sock_dir);
+	assert_int_equal(vm_api_start(p2, &partial, &vm, &a2, &e), 0);
+	json_t *body = json_pack("{s:s,s:s}", "to", "tcp:h:1", "mode", "precopy");
+	assert_int_equal(vm_api_call(p2, "POST", "/vm/migrate", body, &status, &reply, &e), 0);
+	check_answer("POST", "/vm/migrate", status, reply);
+	assert_int_equal(status, 501);
+	assert_non_null(strstr(json_string_value(json_object_get(reply, "error")), "not available"));
+	json_decref(reply);
+	json_decref(body);
+	vm_api_stop(a2);
+	free(p2);
 	/* the client reports an unreachable socket */
 	assert_int_equal(vm_api_call("/nonexistent/api.sock", "GET", "/vm", NULL, &status, &reply, &e), -1);
 	assert_non_null(strstr(e->msg, "connect to API socket"));

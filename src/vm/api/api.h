@@ -39,6 +39,7 @@ struct vm_api_migrate_req {
 	const char *disks;	  /* "shared" (default) or "copy" */
 };
 
+/* Callbacks left NULL answer 501 (not available). */
 struct vm_api_ops {
 	/* GET /vm: a new JSON object with at least "state" ("running" |
 	 * "paused" | "shutting-down" | "migrating"), "cpus", "memory" (bytes)

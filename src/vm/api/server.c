@@ -268,6 +268,25 @@ static const struct api_route {
     {"/vm/migration", "GET", route_migration},
 };
 
+/* An owner may leave callbacks it does not implement NULL: 501. */
+static bool route_available(const struct vm_api *a, route_fn fn)
+{
+	const struct vm_api_ops *o = a->ops;
+	if (fn == route_get_vm)
+		return o->get_info;
+	if (fn == route_pause)
+		return o->pause;
+	if (fn == route_resume)
+		return o->resume;
+	if (fn == route_shutdown)
+		return o->shutdown;
+	if (fn == route_snapshot)
+		return o->snapshot;
+	if (fn == route_migrate)
+		return o->migrate;
+	return o->migration_status;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, const struct api_reply *r, const char *allow)
 {
 	struct MHD_Response *resp;
@@ -337,7 +356,13 @@ static void dispatch(struct vm_api *a, const char *url, const char *method, stru
 			return;
 		}
 	}
-	route->fn(a, body, out);
+	if (!route_available(a, route->fn)) {
+		char *msg = xasprintf("%s %s is not available in this VM", method, url);
+		reply_error(out, 501, msg);
+		free(msg);
+	} else {
+		route->fn(a, body, out);
+	}
 	json_decref(body);
 }
 
