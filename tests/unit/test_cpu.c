@@ -1140,6 +1140,79 @@ static void test_wfi_wakeup(void **state)
 	mock_free(m);
 }
 
+/* wfi; addi x2, x0, 1; sd x0, 0(x6); jal x0, 0 */
+static void load_wfi_done(struct mock *m, struct hart *h)
+{
+	ram_wr32(m, RAM_BASE, 0x10500073);
+	ram_wr32(m, RAM_BASE + 4, 0x00100113);
+	ram_wr32(m, RAM_BASE + 8, 0x00033023);
+	ram_wr32(m, RAM_BASE + 12, 0x0000006f);
+	h->x[6] = DEV_GPA;
+}
+
+static int64_t thread_cpu_ns(pthread_t tid)
+{
+	clockid_t cid;
+	struct timespec ts;
+	assert_int_equal(pthread_getcpuclockid(tid, &cid), 0);
+	clock_gettime(cid, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static void test_wfi_timer(void **state)
+{
+	/* the timer wakes WFI at its deadline, without spinning before */
+	struct mock *m = mock_new(1);
+	struct hart *h = m->harts[0];
+	load_wfi_done(m, h);
+	h->mie = MIP_MTIP;
+	hart_set_mtimecmp(h, cpu_mtime(&m->sh) + 1000000); /* 100 ms */
+	int64_t t0 = mono_ns();
+	pthread_t tid;
+	run_harts(m, 10, &tid);
+	usleep(50000);
+	int64_t c0 = thread_cpu_ns(tid);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	int r = pthread_timedjoin_np(tid, NULL, &ts);
+	if (r) {
+		atomic_store(&m->sh.stop, true);
+		hart_kick(h);
+		pthread_join(tid, NULL);
+	}
+	assert_int_equal(r, 0);
+	assert_true(mono_ns() - t0 >= 95000000);
+	assert_int_equal(h->x[2], 1);
+	mock_free(m);
+
+	/* a compare value in the past whose interrupt is disabled does not
+	 * make WFI spin */
+	m = mock_new(1);
+	h = m->harts[0];
+	load_wfi_done(m, h);
+	h->mie = MIP_MEIP;
+	hart_set_mtimecmp(h, 0);
+	run_harts(m, 10, &tid);
+	usleep(20000);
+	c0 = thread_cpu_ns(tid);
+	usleep(100000);
+	int64_t used = thread_cpu_ns(tid) - c0;
+	hart_set_irq(h, MIP_MEIP, true);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	r = pthread_timedjoin_np(tid, NULL, &ts);
+	if (r) {
+		atomic_store(&m->sh.stop, true);
+		hart_kick(h);
+		pthread_join(tid, NULL);
+	}
+	assert_int_equal(r, 0);
+	assert_true(used < 20000000);
+	assert_int_equal(h->x[2], 1);
+	mock_free(m);
+}
+
 static void test_smp_atomics(void **state)
 {
 	enum { N = 3 };
@@ -1197,6 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_interrupt_priority),
 		cmocka_unit_test(test_interrupt_delegation),
 		cmocka_unit_test(test_wfi_wakeup),
+		cmocka_unit_test(test_wfi_timer),
 		cmocka_unit_test(test_smp_atomics),
 		cmocka_unit_test(test_hsm),
 	};

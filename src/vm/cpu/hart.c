@@ -249,11 +249,16 @@ void hart_update_timers(struct hart *h, uint64_t now)
 	}
 }
 
-/* Earliest timer deadline in mtime ticks that could wake the hart. */
+/* Earliest timer deadline in mtime ticks that could wake the hart: only
+ * timers whose interrupt is enabled in mie count (a compare value in the
+ * past with its interrupt disabled must not turn WFI into a busy loop). */
 static uint64_t next_deadline(const struct hart *h)
 {
-	uint64_t d = atomic_load(&h->mtimecmp);
-	if ((h->menvcfg & MENVCFG_STCE) && h->stimecmp < d)
+	uint64_t d = ~0ull;
+	uint64_t mt_bit = h->sh->sbi_builtin ? MIP_STIP : MIP_MTIP;
+	if (h->mie & mt_bit)
+		d = atomic_load(&h->mtimecmp);
+	if ((h->menvcfg & MENVCFG_STCE) && (h->mie & MIP_STIP) && h->stimecmp < d)
 		d = h->stimecmp;
 	return d;
 }
