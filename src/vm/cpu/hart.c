@@ -108,7 +108,10 @@ void hart_enter_supervisor(struct hart *h, uint64_t pc, uint64_t opaque)
 	h->ram_hva = h->sh->ram_hva;
 	h->ram_base_gpa = h->sh->ram_base_gpa;
 	h->ram_size = h->sh->ram_size;
+	/* interrupt lines driven by devices keep their level */
+	uint64_t lines = atomic_load(&h->mip) & (MIP_MEIP | MIP_SEIP | MIP_MSIP);
 	reset_csrs(h);
+	atomic_store(&h->mip, lines);
 	/* What OpenSBI leaves behind: S-level interrupts and the exceptions the
 	 * kernel handles delegated, counters readable, Sstc enabled. */
 	h->mideleg = MIP_SSIP | MIP_STIP | MIP_SEIP;
