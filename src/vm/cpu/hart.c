@@ -157,6 +157,16 @@ int hart_exception(struct hart *h, uint64_t cause, uint64_t tval)
 		h->mcause = cause;
 		h->mepc = epc;
 		h->mtval = tval;
+		/* The M-mode trap handler itself cannot be fetched: every further
+		 * step would trap to the same place, forever. No architectural
+		 * state can get the hart out, so the guest cannot continue. */
+		if (h->priv == PRIV_M && (cause == EXC_INSN_ACCESS || cause == EXC_INSN_MISALIGNED) &&
+		    epc == (h->mtvec & ~3ull)) {
+			h->dead = true;
+			h->sh->ops->fatal(h->sh->opaque, h, "the M-mode trap handler (mtvec) cannot be fetched");
+			hart_update_dpriv(h);
+			return -1;
+		}
 		uint64_t s = h->mstatus & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE);
 		if (h->mstatus & MSTATUS_MIE)
 			s |= MSTATUS_MPIE;

@@ -110,7 +110,7 @@ A
 expect 0 "hello" "built-in SBI: console write and shutdown" -- "$VESSEL" vm run --kernel "$T/sbi.bin"
 # A load from an unmapped address with no trap handler (mtvec = 0, itself
 # unmapped): the hart must give up through ops->fatal (clear error, status 1)
-# rather than spin. Until the CPU detects that trap loop this is a TODO.
+# rather than spin.
 asm fault <<'A'
 	csrw mtvec, zero
 	li t0, 0x40000000
@@ -120,5 +120,5 @@ A
 timeout 30 "$VESSEL" vm run --bios "$T/fault.bin" </dev/null >"$T/out" 2>&1
 st=$?
 if [ $st != 0 ] && [ $st != 124 ] && grep -q "cannot continue" "$T/out"; then ok "guest fault: clear error ($st)"
-else echo "not ok - guest fault: status $st # TODO cpu: detect an M-mode trap loop"; fi
+else bad "guest fault: status $st, expected a clear error"; cat "$T/out"; fi
 [ $fails = 0 ]
