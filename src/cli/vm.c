@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli/cli.h"
+#include "image/image.h"
 #include "vm/machine/machine.h"
 
 static void vm_usage(FILE *f)
@@ -27,10 +28,22 @@ static void vm_usage(FILE *f)
 	      "                     default: the built-in SBI\n"
 	      "  --memory SIZE      guest RAM, 16M to 16G (default 256M)\n"
 	      "  --cpus N           harts, 1 to 8 (default 1)\n"
+	      "  --image NAME       boot a pulled image (vessel image pull NAME): its kernel\n"
+	      "                     and initramfs, unless --kernel/--initrd are given\n"
+	      "  --disk FILE[,format=raw|qcow2][,readonly]\n"
+	      "                     a virtio-blk disk (vda, vdb, ... in order; up to 6)\n"
+	      "  --net none|user[,hostfwd=tcp:HOSTPORT-:GUESTPORT]|tap:IFNAME\n"
+	      "                     a virtio-net NIC: user-mode networking (NAT, DHCP on\n"
+	      "                     10.0.2.0/24) or a TAP interface (created if missing)\n"
+	      "  --mac XX:XX:XX:XX:XX:XX\n"
+	      "                     the NIC's address (default: derived from --name, or\n"
+	      "                     from the first disk's path, else random)\n"
+	      "  --name NAME        the VM's name (used for the default MAC)\n"
+	      "  --no-rng           no virtio-rng entropy device\n"
 	      "  --dump-dtb FILE    write the device tree blob to FILE and exit\n"
 	      "  -v, --verbose      more log output (repeat for debug)\n"
 	      "\n"
-	      "not supported yet: --disk, --net, --api-socket, --restore, --incoming\n"
+	      "not supported yet: --api-socket, --restore, --incoming\n"
 	      "\n"
 	      "Exit status: 0 when the guest powers off; the guest's code when it reports\n"
 	      "a failure through the test device; 1 when it cannot continue; 2 for bad usage.\n",
@@ -48,8 +61,73 @@ static void vm_on_signal(int sig)
 
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEMORY, OPT_CPUS, OPT_DUMP_DTB,
-	OPT_DISK, OPT_NET, OPT_API, OPT_RESTORE, OPT_INCOMING, OPT_HELP,
+	OPT_DISK, OPT_NET, OPT_API, OPT_RESTORE, OPT_INCOMING, OPT_HELP, OPT_IMAGE, OPT_MAC, OPT_NAME,
+	OPT_NO_RNG,
 };
+
+/* FILE[,format=raw|qcow2][,readonly] */
+static int parse_disk(char *spec, struct machine_disk *d)
+{
+	char *save = NULL;
+	char *path = strtok_r(spec, ",", &save);
+	if (!path || !*path) {
+		fprintf(stderr, "vessel vm run: --disk: a file name is required\n");
+		return -1;
+	}
+	*d = (struct machine_disk){ .path = path, .format = BLOCK_FMT_AUTO };
+	for (char *o = strtok_r(NULL, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+		if (strncmp(o, "format=", 7) == 0) {
+			if (block_format_parse(o + 7, &d->format) < 0) {
+				fprintf(stderr, "vessel vm run: --disk '%s': format '%s' is not raw or qcow2\n", path,
+					o + 7);
+				return -1;
+			}
+		} else if (strcmp(o, "readonly") == 0 || strcmp(o, "readonly=on") == 0) {
+			d->readonly = true;
+		} else {
+			fprintf(stderr, "vessel vm run: --disk '%s': unknown option '%s' (known: format=, readonly)\n",
+				path, o);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6 ||
+	    strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	if (mac[0] & 1) /* multicast bit: not a station address */
+		return -1;
+	return 0;
+}
+
+/* A locally administered address from a stable key (FNV-1a), or random. */
+static void default_mac(const char *key, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	if (key) {
+		for (const char *p = key; *p; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
+	} else {
+		FILE *f = fopen("/dev/urandom", "r");
+		if (!f || fread(&h, sizeof(h), 1, f) != 1)
+			h ^= (uint64_t)getpid() << 16 ^ now_ns();
+		if (f)
+			fclose(f);
+	}
+	mac[0] = 0x52; /* 52:54:00 like QEMU: locally administered, unicast */
+	mac[1] = 0x54;
+	mac[2] = 0x00;
+	mac[3] = (uint8_t)(h >> 16);
+	mac[4] = (uint8_t)(h >> 8);
+	mac[5] = (uint8_t)h;
+}
 
 static int vm_run(int argc, char **argv)
 {
@@ -66,6 +144,10 @@ static int vm_run(int argc, char **argv)
 		{ "api-socket", required_argument, NULL, OPT_API },
 		{ "restore", required_argument, NULL, OPT_RESTORE },
 		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "image", required_argument, NULL, OPT_IMAGE },
+		{ "mac", required_argument, NULL, OPT_MAC },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -76,8 +158,12 @@ static int vm_run(int argc, char **argv)
 		.console_in_fd = STDIN_FILENO,
 		.console_out_fd = STDOUT_FILENO,
 		.console_raw = true,
+		.rng = true,
 	};
-	const char *dump_dtb = NULL;
+	const char *dump_dtb = NULL, *image = NULL, *name = NULL;
+	bool have_mac = false;
+	cleanup_free char *image_kernel = NULL;
+	cleanup_free char *image_initrd = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -116,7 +202,34 @@ static int vm_run(int argc, char **argv)
 			dump_dtb = optarg;
 			break;
 		case OPT_DISK:
+			if (cfg.nr_disks == VM_MAX_DISKS) {
+				fprintf(stderr, "vessel vm run: at most %d --disk options\n", VM_MAX_DISKS);
+				return 2;
+			}
+			if (parse_disk(optarg, &cfg.disks[cfg.nr_disks]) < 0)
+				return 2;
+			cfg.nr_disks++;
+			break;
 		case OPT_NET:
+			cfg.net = optarg;
+			break;
+		case OPT_MAC:
+			if (parse_mac(optarg, cfg.mac) < 0) {
+				fprintf(stderr, "vessel vm run: --mac '%s': expected a unicast address like 52:54:00:12:34:56\n",
+					optarg);
+				return 2;
+			}
+			have_mac = true;
+			break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		case OPT_IMAGE:
+			image = optarg;
+			break;
+		case OPT_NO_RNG:
+			cfg.rng = false;
+			break;
 		case OPT_API:
 		case OPT_RESTORE:
 		case OPT_INCOMING:
@@ -137,10 +250,27 @@ static int vm_run(int argc, char **argv)
 		fprintf(stderr, "vessel vm run: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
+	if (image) {
+		struct verr *ierr = NULL;
+		if (image_resolve(image, &image_kernel, &image_initrd, &ierr) < 0) {
+			fprintf(stderr, "vessel vm run: --image: %s\n", ierr->msg);
+			verr_free(ierr);
+			return 1;
+		}
+		if (!cfg.kernel)
+			cfg.kernel = image_kernel;
+		if (!cfg.initrd)
+			cfg.initrd = image_initrd;
+		if (!cfg.cmdline)
+			cfg.cmdline = cfg.nr_disks ? "console=ttyS0 root=/dev/vda" : "console=ttyS0";
+	}
 	if (!cfg.kernel && !cfg.bios) {
-		fprintf(stderr, "vessel vm run: --kernel FILE is required\n");
+		fprintf(stderr, "vessel vm run: --kernel FILE (or --image NAME) is required\n");
 		return 2;
 	}
+	cleanup_free char *disk0 = cfg.nr_disks ? realpath(cfg.disks[0].path, NULL) : NULL;
+	if (!have_mac)
+		default_mac(name ? name : disk0, cfg.mac);
 	if (dump_dtb) {
 		cfg.console_in_fd = cfg.console_out_fd = -1;
 		cfg.console_raw = false;

@@ -117,6 +117,9 @@ void hart_enter_supervisor(struct hart *h, uint64_t pc, uint64_t opaque)
 	h->mideleg = MIP_SSIP | MIP_STIP | MIP_SEIP;
 	h->medeleg = 0xb3ffull & ~((1ull << EXC_ECALL_S) | (1ull << EXC_ECALL_M));
 	h->mcounteren = 7;
+	/* OpenSBI also opens cycle/time/instret to U-mode (scounteren = 7):
+	 * Linux relies on it for the vDSO's rdtime when there is no SBI PMU. */
+	h->scounteren = 7;
 	h->menvcfg = MENVCFG_STCE;
 	h->priv = PRIV_S;
 	hart_update_dpriv(h);

@@ -125,6 +125,19 @@ static int fdt_soc(void *fdt, const struct vm_fdt_info *info)
 	r |= fdt_property_string(fdt, "compatible", "ns16550a");
 	r |= fdt_end_node(fdt);
 
+	/* only the slots that hold a device: an empty slot would be probed for
+	 * nothing */
+	for (unsigned i = 0; i < info->nr_virtio && i < VM_VIRTIO_SLOTS; i++) {
+		uint64_t base = VM_VIRTIO_BASE_GPA + 0x1000ull * i;
+		r |= fdt_begin_node_at(fdt, "virtio_mmio", base);
+		r |= fdt_property_u32(fdt, "interrupts", 1 + i);
+		r |= fdt_property_u32(fdt, "interrupt-parent", PH_PLIC);
+		r |= fdt_reg(fdt, base, 0x1000);
+		r |= fdt_property(fdt, "dma-coherent", NULL, 0);
+		r |= fdt_property_string(fdt, "compatible", "virtio,mmio");
+		r |= fdt_end_node(fdt);
+	}
+
 	r |= fdt_begin_node_at(fdt, "test", SYSCON_BASE_GPA);
 	r |= fdt_property_u32(fdt, "phandle", PH_SYSCON);
 	r |= fdt_reg(fdt, SYSCON_BASE_GPA, SYSCON_SIZE);

@@ -14,6 +14,7 @@ struct vm_fdt_info {
 	unsigned nr_harts;
 	const char *bootargs;                 /* may be NULL */
 	uint64_t initrd_start_gpa, initrd_end_gpa; /* 0, 0 when none */
+	unsigned nr_virtio;                   /* virtio-mmio slots in use, from 0 */
 };
 
 /* The ISA string and extension list the device tree advertises; exactly

@@ -19,6 +19,8 @@
 #include "vm/machine/fdt.h"
 #include "vm/machine/loader.h"
 #include "vm/machine/sbi.h"
+#include "vm/net/net.h"
+#include "vm/virtio/virtio_devices.h"
 
 /* fw_dynamic_info (OpenSBI include/sbi/fw_dynamic.h), version 2. */
 #define FW_DYNAMIC_INFO_MAGIC 0x4942534full
@@ -47,8 +49,17 @@ struct machine {
 	struct uart16550 uart;
 	struct goldfish_rtc rtc;
 	struct syscon syscon;
-	struct dev_region regions[5];
+	struct dev_region regions[5 + VM_VIRTIO_SLOTS];
 	unsigned nr_regions;
+
+	/* virtio devices and the host resources behind them */
+	struct guest_mem gmem;
+	unsigned nr_virtio;
+	struct block *disks[VM_MAX_DISKS];
+	struct virtio_blk *vblk[VM_MAX_DISKS];
+	struct net_backend *net;
+	struct virtio_net *vnet;
+	struct virtio_rng *vrng;
 
 	struct chardev *console;
 	struct sbi_env sbi;
@@ -228,6 +239,76 @@ static void plic_to_hart(void *opaque, unsigned ctx, bool level)
 	hart_set_irq(m->harts[ctx / 2], (ctx & 1) ? MIP_SEIP : MIP_MEIP, level);
 }
 
+/* ---- virtio devices ---- */
+
+static void machine_add_slot(struct machine *m, struct virtio_mmio *t)
+{
+	m->regions[m->nr_regions++] = (struct dev_region){
+		.base_gpa = VM_VIRTIO_BASE_GPA + 0x1000ull * m->nr_virtio,
+		.size = VIRTIO_MMIO_WINDOW,
+		.ops = &virtio_mmio_dev_ops,
+		.dev = t,
+	};
+	m->nr_virtio++;
+}
+
+static struct irq_line machine_slot_irq(struct machine *m)
+{
+	return (struct irq_line){ .set = plic_set_irq, .opaque = &m->plic, .n = 1 + m->nr_virtio };
+}
+
+/* Disks first (vda, vdb, ... in the order given), then the NIC, then the
+ * RNG, one virtio-mmio slot each. */
+static int machine_add_virtio(struct machine *m, struct verr **err)
+{
+	const struct machine_config *cfg = &m->cfg;
+	m->gmem = (struct guest_mem){ m->sh.ram_hva, m->sh.ram_base_gpa, m->sh.ram_size };
+	if (cfg->nr_disks > VM_MAX_DISKS)
+		return verr_set(err, 0, "at most %d disks", VM_MAX_DISKS);
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct machine_disk *d = &cfg->disks[i];
+		if (block_open(d->path, d->format, d->readonly, &m->disks[i], err) < 0)
+			return verr_wrap(err, "--disk");
+		char serial[21];
+		snprintf(serial, sizeof(serial), "vessel-vd%c", 'a' + i);
+		m->vblk[i] = virtio_blk_create(m->disks[i], serial, &m->gmem, machine_slot_irq(m), &m->lock, err);
+		if (!m->vblk[i])
+			return verr_wrap(err, "--disk '%s'", d->path);
+		machine_add_slot(m, virtio_blk_transport(m->vblk[i]));
+	}
+	if (cfg->net) {
+		if (net_backend_open(cfg->net, &m->net, err) < 0)
+			return -1;
+		if (m->net) {
+			m->vnet = virtio_net_create(m->net, cfg->mac, &m->gmem, machine_slot_irq(m), &m->lock, err);
+			if (!m->vnet)
+				return verr_wrap(err, "--net");
+			machine_add_slot(m, virtio_net_transport(m->vnet));
+		}
+	}
+	if (cfg->rng) {
+		m->vrng = virtio_rng_create(&m->gmem, machine_slot_irq(m), &m->lock);
+		machine_add_slot(m, virtio_rng_transport(m->vrng));
+	}
+	return 0;
+}
+
+static void machine_destroy_virtio(struct machine *m)
+{
+	/* backend threads first: they call into the devices */
+	net_backend_destroy(m->net);
+	m->net = NULL;
+	virtio_net_destroy(m->vnet);
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		virtio_blk_destroy(m->vblk[i]); /* joins the I/O thread */
+		/* what the guest wrote without flushing reaches the disk too */
+		if (m->disks[i] && !m->disks[i]->readonly && block_flush(m->disks[i]) < 0)
+			log_warn("flush of '%s' failed at exit", m->disks[i]->path);
+		block_close(m->disks[i]);
+	}
+	virtio_rng_destroy(m->vrng);
+}
+
 /* ---- boot ---- */
 
 static uint64_t align_down(uint64_t v, uint64_t a)
@@ -254,6 +335,7 @@ static int machine_boot(struct machine *m, struct verr **err)
 		.bootargs = cfg->cmdline,
 		.initrd_start_gpa = cfg->initrd ? 1 : 0,
 		.initrd_end_gpa = cfg->initrd ? 2 : 0,
+		.nr_virtio = m->nr_virtio,
 	};
 	free(m->dtb);
 	m->dtb = NULL;
@@ -392,6 +474,10 @@ struct machine *machine_create(const struct machine_config *cfg, struct verr **e
 	};
 	memcpy(m->regions, regions, sizeof(regions));
 	m->nr_regions = ARRAY_SIZE(regions);
+	if (machine_add_virtio(m, err) < 0) {
+		machine_destroy(m);
+		return NULL;
+	}
 
 	m->sbi = (struct sbi_env){
 		.sh = &m->sh,
@@ -512,6 +598,7 @@ void machine_destroy(struct machine *m)
 		machine_request_quit(m, 0);
 		chardev_destroy(m->console);
 	}
+	machine_destroy_virtio(m);
 	for (unsigned i = 0; i < VM_MAX_CPUS; i++)
 		hart_destroy(m->harts[i]);
 	if (m->sh.ram_hva)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "vm/block/block.h"
 
 #define VM_MAX_CPUS 8
 #define VM_RAM_BASE_GPA 0x80000000ull
@@ -20,6 +21,16 @@
 #define VM_MIN_RAM (16ull << 20)
 #define VM_MAX_RAM (16ull << 30)
 #define VM_DEFAULT_RAM (256ull << 20)
+/* virtio-mmio slots as QEMU virt: 0x1000_1000 + n*0x1000, PLIC IRQ 1+n. */
+#define VM_VIRTIO_BASE_GPA 0x10001000ull
+#define VM_VIRTIO_SLOTS 8
+#define VM_MAX_DISKS 6 /* leaves slots for the NIC and the RNG */
+
+struct machine_disk {
+	const char *path;          /* borrowed */
+	enum block_format format;  /* BLOCK_FMT_AUTO probes */
+	bool readonly;
+};
 
 struct machine_config {
 	uint64_t ram_size;     /* VM_MIN_RAM..VM_MAX_RAM, multiple of 4 KiB */
@@ -31,6 +42,11 @@ struct machine_config {
 	int console_in_fd;     /* -1: no console input */
 	int console_out_fd;    /* -1: console output discarded */
 	bool console_raw;      /* raw mode + Ctrl-A escapes when in_fd is a tty */
+	struct machine_disk disks[VM_MAX_DISKS]; /* virtio-blk: vda, vdb, ... */
+	unsigned nr_disks;
+	const char *net;       /* --net spec (see vm/net/net.h); NULL: no NIC */
+	uint8_t mac[6];        /* the NIC's address */
+	bool rng;              /* a virtio-rng device */
 };
 
 struct machine;
