@@ -35,8 +35,11 @@ expect 2 "cpus" "--cpus 9" -- "$VESSEL" vm run --kernel "$T/k" --cpus 9
 expect 2 "cpus" "--cpus abc" -- "$VESSEL" vm run --kernel "$T/k" --cpus abc
 expect 2 "memory" "--memory 1M" -- "$VESSEL" vm run --kernel "$T/k" --memory 1M
 expect 2 "memory" "--memory 64T" -- "$VESSEL" vm run --kernel "$T/k" --memory 64T
-expect 2 "not supported yet" "--disk refused" -- "$VESSEL" vm run --kernel "$T/k" --disk x.img
-expect 2 "not supported yet" "--net refused" -- "$VESSEL" vm run --kernel "$T/k" --net user
+expect 1 "open 'x.img': No such file" "--disk: a missing image is a clear error" -- "$VESSEL" vm run --kernel "$T/k" --disk x.img
+expect 2 "unknown option 'cache=none'" "--disk: unknown option" -- "$VESSEL" vm run --kernel "$T/k" --disk "$T/k,cache=none"
+expect 2 "format 'vmdk' is not raw or qcow2" "--disk: unknown format" -- "$VESSEL" vm run --kernel "$T/k" --disk "$T/k,format=vmdk"
+expect 1 "expected none, user" "--net: bad spec" -- "$VESSEL" vm run --kernel "$T/k" --net wifi
+expect 2 "expected a unicast address" "--mac: bad address" -- "$VESSEL" vm run --kernel "$T/k" --mac 01:00:00:00:00:01
 expect 2 "" "unknown flag" -- "$VESSEL" vm run --kernel "$T/k" --frobnicate
 expect 1 "No such file" "missing kernel file" -- "$VESSEL" vm run --kernel "$T/nope"
 expect 1 "initrd" "missing initrd file" -- "$VESSEL" vm run --kernel "$T/k" --initrd "$T/nope"
