@@ -125,52 +125,26 @@ int disk_populate(const char *dir, const void *busybox, size_t busybox_len, stru
 	return 0;
 }
 
-/* Runs mke2fs with stdout/stderr captured into a file whose tail goes into
- * the error message. */
+/* Runs mke2fs; its messages go into the error. */
 static int run_mke2fs(const char *dir, const char *raw, uint64_t size, struct verr **err)
 {
 	char size_k[32];
 	snprintf(size_k, sizeof(size_k), "%lluk", (unsigned long long)(size / 1024));
-	cleanup_free char *log = xasprintf("%s.log", raw);
 	const char *argv[] = {
 		"mke2fs", "-q", "-F", "-t", "ext4", "-b", "4096", "-L", "vessel-root",
 		"-E", "root_owner=0:0", "-d", dir, raw, size_k, NULL,
 	};
-	pid_t pid = fork();
-	if (pid < 0)
-		return verr_set(err, errno, "fork");
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		/* Debian keeps mke2fs in /sbin, which a user's PATH may lack. */
-		setenv("PATH", "/usr/sbin:/sbin:/usr/bin:/bin", 1);
-		execvp("mke2fs", (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return verr_set(err, errno, "waitpid");
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		unlink(log);
-		return 0;
-	}
 	char *text = NULL;
-	size_t len = 0;
-	if (read_file(log, 4096, &text, &len) < 0)
-		text = NULL;
-	unlink(log);
-	if (text)
-		for (char *q = text; *q; q++)
-			if (*q == '\n')
-				*q = ' ';
-	int r = verr_set(err, 0, "mke2fs %s%s%s",
-			 WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "not found (install e2fsprogs)"
-								 : "failed",
-			 text && *text ? ": " : "", text ? text : "");
+	int st;
+	int r = image_run_tool(argv, &text, &st, err);
+	if (r <= 0)
+		return r;
+	for (char *q = text; *q; q++)
+		if (*q == '\n')
+			*q = ' ';
+	r = verr_set(err, 0, "mke2fs %s%s%s",
+		     WIFEXITED(st) && WEXITSTATUS(st) == 127 ? "not found (install e2fsprogs)" : "failed",
+		     *text ? ": " : "", text);
 	free(text);
 	return r;
 }

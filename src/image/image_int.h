@@ -11,6 +11,15 @@
 #include "image/apt_index.h"
 #include "image/image.h"
 
+/* ---- tool.c ---- */
+
+/* Runs argv (looked up in PATH plus /usr/sbin and /sbin), stdin from
+ * /dev/null. Returns 0 when it exited 0; 1 when it did not, with *status its
+ * wait status and *log what it printed (stdout and stderr, the first 4 KiB;
+ * caller frees); -1 with *err when it could not be run at all. An exit
+ * status of 127 means the tool was not found. */
+int image_run_tool(const char *const argv[], char **log, int *status, struct verr **err);
+
 /* ---- sha256.c (GLib's GChecksum) ---- */
 
 /* SHA-256 of a buffer. */

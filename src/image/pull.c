@@ -140,59 +140,34 @@ static int gpgv_verify(const char *keyring, const char *in, const char *out, con
 {
 	if (access(keyring, R_OK) < 0)
 		return verr_set(err, errno, "keyring '%s' (install debian-archive-keyring)", keyring);
-	cleanup_free char *log = xasprintf("%s.gpgv.log", out);
 	unlink(out);
-	pid_t pid = fork();
-	if (pid < 0)
-		return verr_set(err, errno, "fork");
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fd >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		int nul = open("/dev/null", O_RDONLY);
-		if (nul >= 0)
-			dup2(nul, 0);
-		execlp("gpgv", "gpgv", "--quiet", "--keyring", keyring, "--output", out, in,
-		       (char *)NULL);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return verr_set(err, errno, "waitpid");
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		unlink(log);
-		return 0;
-	}
+	const char *argv[] = { "gpgv", "--quiet", "--keyring", keyring, "--output", out, in, NULL };
 	char *text = NULL;
-	size_t len = 0;
-	if (read_file(log, 2048, &text, &len) < 0)
-		text = NULL;
-	unlink(log);
+	int st;
+	int rr = image_run_tool(argv, &text, &st, err);
+	if (rr <= 0)
+		return rr;
 	unlink(out);
-	if (text) {
-		/* Keep gpgv's verdict lines ("BAD signature", "Can't check
-		 * signature: No public key", ...), not the signature details. */
-		char *o = xcalloc(1, 2 * len + 2), *save = NULL;
-		for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			if (strstr(l, "Signature made") || strstr(l, "using "))
-				continue;
-			if (strncmp(l, "gpgv: ", 6) == 0)
-				l += 6;
-			if (*o)
-				strcat(o, "; ");
-			strcat(o, l);
-		}
-		free(text);
-		text = o;
+	size_t len = strlen(text);
+	/* Keep gpgv's verdict lines ("BAD signature", "Can't check
+	 * signature: No public key", ...), not the signature details. */
+	char *o = xcalloc(1, 2 * len + 2), *save = NULL;
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strstr(l, "Signature made") || strstr(l, "using "))
+			continue;
+		if (strncmp(l, "gpgv: ", 6) == 0)
+			l += 6;
+		if (*o)
+			strcat(o, "; ");
+		strcat(o, l);
 	}
+	free(text);
+	text = o;
 	int r = verr_set(err, 0, "%s: %s%s%s", url,
 			 WIFEXITED(st) && WEXITSTATUS(st) == 127
 				 ? "gpgv not found (install gpgv)"
 				 : "OpenPGP signature check failed (gpgv)",
-			 text && *text ? ": " : "", text ? text : "");
+			 *text ? ": " : "", text);
 	free(text);
 	return r;
 }
