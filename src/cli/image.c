@@ -1,6 +1,8 @@
 /* `vessel image`: disk images for users without qemu-img. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -133,6 +135,7 @@ static int cmd_info(int argc, char **argv)
 	return 0;
 }
 
+#ifndef VESSEL_IMAGE_PULL_EXEC
 struct pull_ui {
 	bool tty;
 	bool line_open;
@@ -242,6 +245,34 @@ static int cmd_pull(int argc, char **argv)
 	image_pull_result_free(&res);
 	return 0;
 }
+
+#else
+/* The VMM binary does not link the puller: run vessel-image, which lives
+ * next to this executable. */
+static int cmd_pull(int argc, char **argv)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0) {
+		perror("vessel image: /proc/self/exe");
+		return 1;
+	}
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	cleanup_free char *tool = xasprintf("%.*s/vessel-image", slash ? (int)(slash - self) : 1,
+					    slash ? self : ".");
+	char **nargv = xcalloc((size_t)argc + 2, sizeof(char *));
+	nargv[0] = "vessel-image";
+	nargv[1] = "pull";
+	for (int i = 1; i < argc; i++)
+		nargv[i + 1] = argv[i];
+	execv(tool, nargv);
+	fprintf(stderr, "vessel image: cannot run '%s': %s (it is built and installed next to vessel)\n", tool,
+		strerror(errno));
+	free(nargv);
+	return 1;
+}
+#endif
 
 int cli_image_main(int argc, char **argv)
 {
