@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +48,15 @@ static int run_one(const struct oci_hook *h, const char *state, const char *what
 	uint64_t deadline = h->timeout > 0 ? now_ns() + (uint64_t)h->timeout * 1000000000ull : 0;
 	size_t len = strlen(state), off = 0;
 	bool timed_out = false;
+	/* A hook that exits without reading makes our writes fail with EPIPE;
+	 * the library must not depend on its caller ignoring SIGPIPE, so the
+	 * signal is blocked here and a pending one we caused is consumed. */
+	sigset_t pipe_set, old_mask, pending;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
+	sigpending(&pending);
+	bool pipe_was_pending = sigismember(&pending, SIGPIPE);
 	for (;;) {
 		while (off < len) {
 			ssize_t n = write(pipefd[1], state + off, len - off);
@@ -81,6 +92,12 @@ static int run_one(const struct oci_hook *h, const char *state, const char *what
 	}
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
+	sigpending(&pending);
+	if (!pipe_was_pending && sigismember(&pending, SIGPIPE)) {
+		struct timespec zero = { 0, 0 };
+		sigtimedwait(&pipe_set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (pidfd >= 0)
 		close(pidfd);
 	int status = 0;
