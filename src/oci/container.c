@@ -730,6 +730,23 @@ static struct oci_spec *saved_spec(const struct oci_state *st)
 	return s;
 }
 
+/* Runs the poststart or poststop hooks from the saved config. runtime.md:
+ * their failure is logged and the lifecycle continues. */
+static void run_saved_hooks(const struct oci_state *st, int kind, enum oci_status status, const char *name)
+{
+	struct oci_spec *s = saved_spec(st);
+	if (s && s->hooks.n[kind]) {
+		char *state = state_text(st, status);
+		struct verr *e = NULL;
+		if (oci_hooks_run(s->hooks.list[kind], s->hooks.n[kind], state, name, &e) < 0) {
+			fprintf(stderr, "vessel-runtime: warning: %s\n", e->msg);
+			verr_free(e);
+		}
+		free(state);
+	}
+	oci_spec_free(s);
+}
+
 int oci_container_start(const struct oci_runtime *rt, const char *id, struct verr **err)
 {
 	struct loaded l;
@@ -771,21 +788,7 @@ int oci_container_start(const struct oci_runtime *rt, const char *id, struct ver
 	close(fd);
 	unlink(fifo);
 	ret = 0;
-	struct oci_spec *s = saved_spec(l.st);
-	if (s && s->hooks.n[OCI_HOOK_POSTSTART]) {
-		char *state = state_text(l.st, OCI_RUNNING);
-		struct verr *e2 = NULL;
-		/* runtime.md: a failing poststart hook is logged, the
-		 * lifecycle continues. The caller sees the warning in err
-		 * only if nothing else failed. */
-		if (oci_hooks_run(s->hooks.list[OCI_HOOK_POSTSTART], s->hooks.n[OCI_HOOK_POSTSTART], state,
-				  "poststart", &e2) < 0) {
-			fprintf(stderr, "vessel-runtime: warning: %s\n", e2->msg);
-			verr_free(e2);
-		}
-		free(state);
-	}
-	oci_spec_free(s);
+	run_saved_hooks(l.st, OCI_HOOK_POSTSTART, OCI_RUNNING, "poststart");
 out:
 	loaded_clear(&l);
 	return ret;
@@ -884,18 +887,7 @@ int oci_container_delete(const struct oci_runtime *rt, const char *id, bool forc
 		verr_clear(&e2);
 		ret = oci_cgroup_destroy(l.cg, err);
 	}
-	struct oci_spec *s = saved_spec(l.st);
-	if (s && s->hooks.n[OCI_HOOK_POSTSTOP]) {
-		char *state = state_text(l.st, OCI_STOPPED);
-		struct verr *e2 = NULL;
-		if (oci_hooks_run(s->hooks.list[OCI_HOOK_POSTSTOP], s->hooks.n[OCI_HOOK_POSTSTOP], state,
-				  "poststop", &e2) < 0) {
-			fprintf(stderr, "vessel-runtime: warning: %s\n", e2->msg);
-			verr_free(e2);
-		}
-		free(state);
-	}
-	oci_spec_free(s);
+	run_saved_hooks(l.st, OCI_HOOK_POSTSTOP, OCI_STOPPED, "poststop");
 	cleanup_free char *dir = oci_state_dir(rt->root, id);
 	int r = oci_rmtree(dir);
 	if (r < 0 && ret == 0)
