@@ -1,5 +1,7 @@
 #include "base/util.h"
 
+#include "base/err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -211,4 +213,23 @@ uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int open_regular_file(const char *path, uint64_t *size, struct verr **err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return verr_set(err, errno, "open '%s'", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return verr_set(err, e, "stat '%s'", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return verr_set(err, 0, "'%s' is not a regular file", path);
+	}
+	*size = (uint64_t)st.st_size;
+	return fd;
 }

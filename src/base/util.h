@@ -39,6 +39,11 @@ int write_full(int fd, const void *buf, size_t len) MUST_CHECK;
  * trailing NUL not counted in *len. Returns 0 or -errno (-EFBIG if larger). */
 int read_file(const char *path, size_t max_len, char **out, size_t *len) MUST_CHECK;
 
+struct verr;
+/* Opens an existing regular file read-only (O_CLOEXEC). Returns the fd with
+ * *size set, or -1 with *err ("open 'x': ...", "'x' is not a regular file"). */
+int open_regular_file(const char *path, uint64_t *size, struct verr **err);
+
 /* Writes data to path atomically: temporary file in the same directory,
  * fsync, rename, fsync of the directory. Returns 0 or -errno. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode) MUST_CHECK;

@@ -46,25 +46,6 @@ static bool range_ok(uint64_t gpa, uint64_t len, uint64_t lo, uint64_t hi)
 	return gpa >= lo && gpa <= hi && len <= hi - gpa;
 }
 
-static int vm_open(const char *path, uint64_t *size, struct verr **err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return verr_set(err, errno, "open '%s'", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return verr_set(err, e, "stat '%s'", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return verr_set(err, 0, "'%s': not a regular file", path);
-	}
-	*size = (uint64_t)st.st_size;
-	return fd;
-}
-
 static int load_elf(const struct vm_ram *ram, int fd, const char *path, uint64_t fsize, uint64_t lo,
 		    uint64_t hi, struct vm_image *out, struct verr **err)
 {
@@ -119,7 +100,7 @@ int vm_load_image(const struct vm_ram *ram, const char *path, uint64_t load_gpa,
 		  uint64_t limit_gpa, struct vm_image *out, struct verr **err)
 {
 	uint64_t fsize;
-	int fd = vm_open(path, &fsize, err);
+	int fd = open_regular_file(path, &fsize, err);
 	if (fd < 0)
 		return -1;
 	uint64_t lo = load_min_gpa > ram->base_gpa ? load_min_gpa : ram->base_gpa;
@@ -174,7 +155,7 @@ int vm_load_blob_high(const struct vm_ram *ram, const char *path, uint64_t min_g
 		      uint64_t align, struct vm_image *out, struct verr **err)
 {
 	uint64_t fsize;
-	int fd = vm_open(path, &fsize, err);
+	int fd = open_regular_file(path, &fsize, err);
 	if (fd < 0)
 		return -1;
 	int ret = -1;

@@ -217,21 +217,12 @@ int vstream_file_writer(const char *path, mode_t mode, struct vstream **out, str
 
 int vstream_file_reader(const char *path, struct vstream **out, struct verr **err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t size;
+	int fd = open_regular_file(path, &size, err);
 	if (fd < 0)
-		return verr_set(err, errno, "open '%s'", path);
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = errno;
-		close(fd);
-		return verr_set(err, e, "stat '%s'", path);
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return verr_set(err, 0, "'%s' is not a regular file", path);
-	}
+		return -1;
 	struct vstream *s = vstream_alloc(&file_ops, fd, false, true);
-	s->size = (uint64_t)st.st_size;
+	s->size = size;
 	s->path = xstrdup(path);
 	*out = s;
 	return 0;
