@@ -26,6 +26,9 @@ struct xfer {
 	int fd;
 	int werr;          /* errno of a failed write */
 	bool too_big;
+	bool checked_length;
+	uint64_t want;     /* size the index lists, 0 when unknown */
+	uint64_t announced; /* Content-Length that disagreed with `want` */
 	uint64_t got, max, total;
 	uint64_t start_ns, last_report_ns;
 	GChecksum *sum;
@@ -77,6 +80,18 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 {
 	struct xfer *x = ud;
 	size_t n = size * nmemb;
+	if (!x->checked_length) {
+		/* A server announcing another size than the index lists (a
+		 * mirror mid-update) is not worth downloading. */
+		x->checked_length = true;
+		curl_off_t cl = -1;
+		if (x->want &&
+		    curl_easy_getinfo(x->f->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+		    cl >= 0 && (uint64_t)cl != x->want) {
+			x->announced = (uint64_t)cl;
+			return 0;
+		}
+	}
 	if (x->got + n > x->max) {
 		x->too_big = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -125,6 +140,7 @@ int fetch_file_as(struct fetch *f, const char *label, const char *url, const cha
 	struct xfer x = {
 		.f = f, .what = what, .max = want_sha256 ? want_size : max_size,
 		.total = want_sha256 ? want_size : 0, .start_ns = now_ns(),
+		.want = want_sha256 ? want_size : 0,
 	};
 	x.fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (x.fd < 0)
@@ -160,7 +176,11 @@ int fetch_file_as(struct fetch *f, const char *label, const char *url, const cha
 	g_checksum_free(x.sum);
 	f->bytes += x.got;
 	int ret = 0;
-	if (x.too_big) {
+	if (x.announced) {
+		ret = verr_set(err, 0, "%s: got %llu bytes, the index lists %llu (Content-Length; "
+				       "transfer stopped)",
+			       url, (unsigned long long)x.announced, (unsigned long long)want_size);
+	} else if (x.too_big) {
 		ret = want_sha256 ? verr_set(err, 0, "%s: larger than the %llu bytes the index lists",
 					     url, (unsigned long long)want_size)
 				  : verr_set(err, 0, "%s: larger than %llu bytes", url,

@@ -378,25 +378,32 @@ static void pull_state_free(struct pull_state *s)
 		close(s->lock_fd);
 }
 
-/* Steps 1-2: InRelease (verified) and the riscv64 Packages index. */
-static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, const char *release,
-			const char *mirror, const char *keyring, uint8_t pk_sum[APT_SHA256_LEN],
-			struct verr **err)
+static const char *keyring_of(const struct image_pull_opts *o)
 {
-	cleanup_free char *url = xasprintf("%s/dists/%s/InRelease", mirror, release);
+	return o->keyring ? o->keyring : DEFAULT_KEYRING;
+}
+
+/* Fetches dists/<dists>/InRelease, checks its signature and parses it into
+ * s->rel (replacing an earlier one). The verified file stays at
+ * <dir>/InRelease.new until pull_indexes() keeps it. `want` is the release
+ * the user asked for: the Release must name it as its suite or codename. */
+static int fetch_release(struct pull_state *s, const struct image_pull_opts *o, const char *mirror,
+			 const char *dists, const char *want, struct verr **err)
+{
+	cleanup_free char *url = xasprintf("%s/dists/%s/InRelease", mirror, dists);
 	cleanup_free char *inrel = xasprintf("%s/InRelease.new", s->dir);
 	cleanup_free char *relp = xasprintf("%s/Release.verified", s->dir);
 	if (fetch_file(s->f, url, inrel, INRELEASE_MAX, NULL, 0, err) < 0)
 		return -1;
-	int r = gpgv_verify(keyring, inrel, relp, url, err);
+	int r = gpgv_verify(keyring_of(o), inrel, relp, url, err);
 	if (r < 0) {
 		unlink(inrel);
 		return -1;
 	}
-	/* Kept for reference (and for tests that serve a local mirror). */
-	cleanup_free char *kept = xasprintf("%s/InRelease", s->dir);
-	if (rename(inrel, kept) < 0)
-		unlink(inrel);
+	free(s->rel_text);
+	s->rel_text = NULL;
+	apt_release_free(s->rel);
+	s->rel = NULL;
 	size_t len;
 	r = read_file(relp, INRELEASE_MAX, &s->rel_text, &len);
 	unlink(relp);
@@ -405,42 +412,102 @@ static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, c
 	if (apt_release_parse(s->rel_text, len, &s->rel, err) < 0)
 		return verr_wrap(err, "%s", url);
 	/* A validly signed Release of another suite must not pass for this one. */
-	if (!(s->rel->codename && strcmp(s->rel->codename, release) == 0) &&
-	    !(s->rel->suite && strcmp(s->rel->suite, release) == 0))
+	if (!(s->rel->codename && strcmp(s->rel->codename, want) == 0) &&
+	    !(s->rel->suite && strcmp(s->rel->suite, want) == 0))
 		return verr_set(err, 0, "%s: signed for suite '%s' (%s), not '%s'", url,
 				s->rel->suite ? s->rel->suite : "?",
-				s->rel->codename ? s->rel->codename : "?", release);
+				s->rel->codename ? s->rel->codename : "?", want);
 	note(o, "InRelease: good signature (%s %s, %s)", s->rel->codename ? s->rel->codename : "",
 	     s->rel->suite ? s->rel->suite : "", s->rel->date ? s->rel->date : "no date");
+	return 0;
+}
 
+/* Gets the Packages.xz that s->rel lists into <dir>/Packages.xz, checked
+ * against its SHA256 and size. Like apt: from by-hash/SHA256/<hash> when
+ * the Release says "Acquire-By-Hash: yes" (a by-hash name never changes
+ * content, so it cannot race with the mirror's updates of the plain name),
+ * falling back to the plain name only when the mirror has no such by-hash
+ * file (404), or when the Release lacks Acquire-By-Hash. */
+static int fetch_packages(struct pull_state *s, const char *mirror, const char *dists,
+			  uint8_t pk_sum[APT_SHA256_LEN], struct verr **err)
+{
 	static const char pk_rel[] = "main/binary-" ARCH "/Packages.xz";
 	const struct apt_release_file *pf = apt_release_find(s->rel, pk_rel);
 	if (!pf)
-		return verr_set(err, 0, "%s: lists no %s", url, pk_rel);
+		return verr_set(err, 0, "%s/dists/%s/InRelease: lists no %s", mirror, dists, pk_rel);
 	memcpy(pk_sum, pf->sha256, APT_SHA256_LEN);
 	cleanup_free char *pk_path = xasprintf("%s/Packages.xz", s->dir);
-	if (!sha256_file_matches(pk_path, pf->sha256, pf->size)) {
-		char h[65];
-		apt_sha256_hex(pf->sha256, h);
-		/* by-hash names stay valid while the mirror updates (no race
-		 * between InRelease and the index). */
-		cleanup_free char *plain = xasprintf("%s/dists/%s/%s", mirror, release, pk_rel);
-		int r2 = -2;
-		if (s->rel->by_hash) {
-			cleanup_free char *by_hash = xasprintf(
-				"%s/dists/%s/main/binary-" ARCH "/by-hash/SHA256/%s", mirror, release, h);
-			r2 = fetch_file_as(s->f, pk_rel, by_hash, pk_path, 0, pf->sha256, pf->size,
-					   err);
-			/* Like apt: a mirror (or a CDN node) without that by-hash
-			 * file may still have the index under its plain name. */
-			if (r2 == -2)
-				verr_clear(err);
-		}
-		if (r2 == -2 && fetch_file(s->f, plain, pk_path, 0, pf->sha256, pf->size, err) < 0)
-			return -1;
-		if (r2 == -1)
-			return -1;
+	if (sha256_file_matches(pk_path, pf->sha256, pf->size))
+		return 0;
+	char h[65];
+	apt_sha256_hex(pf->sha256, h);
+	cleanup_free char *plain = xasprintf("%s/dists/%s/%s", mirror, dists, pk_rel);
+	int r = -2;
+	if (s->rel->by_hash) {
+		cleanup_free char *by_hash = xasprintf(
+			"%s/dists/%s/main/binary-" ARCH "/by-hash/SHA256/%s", mirror, dists, h);
+		r = fetch_file_as(s->f, pk_rel, by_hash, pk_path, 0, pf->sha256, pf->size, err);
+		if (r == -2)
+			verr_clear(err);
 	}
+	if (r == -2 && fetch_file(s->f, plain, pk_path, 0, pf->sha256, pf->size, err) < 0)
+		return -1;
+	return r == -1 ? -1 : 0;
+}
+
+/* Steps 1-2: InRelease (verified) and the riscv64 Packages index.
+ *
+ * A mirror (or a CDN node) can be caught half-updated: dists/trixie/InRelease
+ * already new while neither the by-hash file nor the plain Packages.xz it
+ * lists is there yet (apt fails with "Hash Sum mismatch"). Debian publishes
+ * each release under two names, its codename (trixie) and its suite
+ * (stable), and mirrors update them one after the other; so when the index
+ * cannot be had under the asked name, the other name is tried, with its own
+ * signed InRelease that must name the same codename. The first error is the
+ * one reported when that fails too. */
+static int pull_indexes(struct pull_state *s, const struct image_pull_opts *o, const char *release,
+			const char *mirror, uint8_t pk_sum[APT_SHA256_LEN], struct verr **err)
+{
+	cleanup_free char *inrel = xasprintf("%s/InRelease.new", s->dir);
+	cleanup_free char *kept = xasprintf("%s/InRelease", s->dir);
+	if (fetch_release(s, o, mirror, release, release, err) < 0)
+		return -1;
+	struct verr *first = NULL;
+	if (fetch_packages(s, mirror, release, pk_sum, &first) == 0) {
+		/* Kept for reference (and for tests that serve a local mirror). */
+		if (rename(inrel, kept) < 0)
+			unlink(inrel);
+		return 0;
+	}
+	unlink(inrel);
+	const char *alias = NULL;
+	cleanup_free char *codename = s->rel->codename ? xstrdup(s->rel->codename) : NULL;
+	if (s->rel->suite && strcmp(s->rel->suite, release) != 0)
+		alias = s->rel->suite;
+	else if (codename && strcmp(codename, release) != 0)
+		alias = codename;
+	cleanup_free char *alias_s = alias ? xstrdup(alias) : NULL;
+	cleanup_free char *first_date = xstrdup(s->rel->date ? s->rel->date : "?");
+	if (!alias_s || !codename) {
+		*err = first;
+		return -1;
+	}
+	note(o, "%s (dists/%s, %s); trying dists/%s, the same release under its other name",
+	     first->msg, release, first_date, alias_s);
+	struct verr *second = NULL;
+	if (fetch_release(s, o, mirror, alias_s, codename, &second) < 0 ||
+	    fetch_packages(s, mirror, alias_s, pk_sum, &second) < 0) {
+		note(o, "dists/%s: %s", alias_s, second->msg);
+		verr_free(second);
+		unlink(inrel);
+		*err = first;
+		return -1;
+	}
+	verr_free(first);
+	note(o, "using dists/%s (%s): the mirror is still updating dists/%s", alias_s,
+	     s->rel->date ? s->rel->date : "no date", release);
+	if (rename(inrel, kept) < 0)
+		unlink(inrel);
 	return 0;
 }
 
@@ -510,7 +577,6 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 {
 	const char *name = o->name ? o->name : "debian";
 	const char *release = o->release ? o->release : DEFAULT_RELEASE;
-	const char *keyring = o->keyring ? o->keyring : DEFAULT_KEYRING;
 	uint64_t t0 = now_ns();
 	struct pull_state s = { .lock_fd = -1 };
 	int ret = -1;
@@ -562,7 +628,7 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 		s.old.text = NULL;
 
 	uint8_t pk_sum[APT_SHA256_LEN];
-	if (pull_indexes(&s, o, release, mirror, keyring, pk_sum, err) < 0 || load_index(&s, err) < 0)
+	if (pull_indexes(&s, o, release, mirror, pk_sum, err) < 0 || load_index(&s, err) < 0)
 		goto out;
 	const struct apt_package *kp = resolve_kernel(s.idx, err);
 	const struct apt_package *bp = apt_packages_find(s.idx, BUSYBOX_PKG);
@@ -601,9 +667,9 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 					   : xasprintf("%s/root.qcow2", s.dir);
 	}
 
-	/* Up to date: same packages, outputs intact. */
+	/* Up to date: same packages, outputs intact. The mirror they came
+	 * from does not matter: the packages are named by their SHA256. */
 	bool outputs_ok = manifest_is(&s.old, "release", release) &&
-			  manifest_is(&s.old, "mirror", mirror) &&
 			  manifest_is(&s.old, "kernel_deb_sha256", ksum) &&
 			  manifest_is(&s.old, "busybox_deb_sha256", bsum) &&
 			  manifest_file_ok(&s.old, s.dir, "Image", "Image_sha256") &&
