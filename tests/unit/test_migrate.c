@@ -22,6 +22,14 @@
 #include "base/err.h"
 #include "base/util.h"
 #include "vm/migrate/dirty.h"
+#include "vm/migrate/migrate.h"
+#include "vm/migrate/migrate_int.h"
+#include "vm/state/snap.h"
+#include "vm/state/stream.h"
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #define PG 4096u
 
@@ -127,6 +135,491 @@ static void test_dirty_bad_region(void **state)
 	verr_clear(&err);
 }
 
+/* ---- a fake VM: RAM, a "guest" thread, device state ---- */
+
+#define VM_PAGES 1024 /* 4 MiB */
+#define VM_SIZE ((uint64_t)VM_PAGES * PG)
+
+struct fake_vm {
+	uint8_t *ram;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool pause_req, paused, stop;
+	unsigned pauses, resumes;
+	uint64_t counter; /* "device state": the guest's progress */
+	unsigned dirty_pages; /* pages the guest rewrites in a loop (0: idle) */
+	pthread_t thread;
+	/* destination side */
+	bool started;
+	uint64_t loaded_counter;
+	bool counter_loaded;
+};
+
+static void *guest_main(void *arg)
+{
+	struct fake_vm *vm = arg;
+	uint64_t i = 0;
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->stop) {
+		if (vm->pause_req) {
+			vm->paused = true;
+			pthread_cond_broadcast(&vm->cond);
+			while (vm->pause_req && !vm->stop)
+				pthread_cond_wait(&vm->cond, &vm->lock);
+			vm->paused = false;
+			continue;
+		}
+		vm->counter++;
+		if (vm->dirty_pages) {
+			uint64_t pg = 16 + (i++ % vm->dirty_pages);
+			memcpy(vm->ram + pg * PG + (vm->counter % 500) * 8, &vm->counter, 8);
+		}
+		memcpy(vm->ram + 8 * PG, &vm->counter, 8);
+		pthread_mutex_unlock(&vm->lock);
+		if (!vm->dirty_pages)
+			usleep(200);
+		pthread_mutex_lock(&vm->lock);
+	}
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+static int fake_pause(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = true;
+	vm->pauses++;
+	while (!vm->paused)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static int fake_resume(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	pthread_mutex_lock(&vm->lock);
+	vm->pause_req = false;
+	vm->resumes++;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
+}
+
+static int fake_save(void *opaque, struct snap_writer *w, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	uint8_t b[8];
+	le64_put(b, vm->counter);
+	return snap_put_section(w, "fake-dev", 1, SNAP_SEC_REQUIRED, b, sizeof(b), err);
+}
+
+static int fake_load(void *opaque, const struct snap_section *sec, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	if (strcmp(sec->name, "fake-dev") != 0)
+		return snap_section_unknown(sec, err);
+	if (sec->len != 8)
+		return verr_set(err, EINVAL, "fake-dev: bad length");
+	vm->loaded_counter = le64_get(sec->data);
+	vm->counter_loaded = true;
+	return 0;
+}
+
+static int fake_start(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	if (!vm->counter_loaded)
+		return verr_set(err, EINVAL, "start without device state");
+	vm->started = true;
+	return 0;
+}
+
+static const struct migrate_source_ops fake_src_ops = { fake_pause, fake_resume, fake_save };
+static const struct migrate_dest_ops fake_dst_ops = { fake_load, fake_start };
+
+static void fake_init(struct fake_vm *vm, unsigned dirty_pages)
+{
+	memset(vm, 0, sizeof(*vm));
+	vm->ram = map_anon(VM_SIZE);
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	vm->dirty_pages = dirty_pages;
+	/* some content: a pattern in a third of the pages, the rest zero */
+	for (unsigned p = 0; p < VM_PAGES; p += 3)
+		memset(vm->ram + (uint64_t)p * PG, (int)(p % 251) + 1, PG);
+}
+
+static void fake_run(struct fake_vm *vm)
+{
+	assert_int_equal(pthread_create(&vm->thread, NULL, guest_main, vm), 0);
+}
+
+static void fake_fini(struct fake_vm *vm)
+{
+	if (vm->thread) {
+		pthread_mutex_lock(&vm->lock);
+		vm->stop = true;
+		pthread_cond_broadcast(&vm->cond);
+		pthread_mutex_unlock(&vm->lock);
+		pthread_join(vm->thread, NULL);
+	}
+	munmap(vm->ram, VM_SIZE);
+}
+
+/* The destination, on its own thread. */
+struct dest_job {
+	int listen_fd;
+	struct fake_vm vm;
+	int ret;
+	struct migrate_progress prog;
+	char err[256];
+	pthread_t thread;
+	bool touch_after_start; /* a "vCPU" reads every page once running */
+	size_t kill_after;	/* >0: read this many bytes, then drop the connection */
+	pthread_t vcpu;
+	bool vcpu_started;
+	atomic_bool vcpu_done;
+};
+
+/* A "vCPU" on the destination: reading a missing page blocks until the
+ * source sends it (it must not run on the receiving thread). */
+static void *dest_vcpu(void *arg)
+{
+	struct dest_job *j = arg;
+	volatile uint64_t sum = 0;
+	for (unsigned p = VM_PAGES; p-- > 0;)
+		sum += j->vm.ram[(uint64_t)p * PG + 7];
+	(void)sum;
+	atomic_store(&j->vcpu_done, true);
+	return NULL;
+}
+
+static int dest_touch_start(void *opaque, struct verr **err)
+{
+	struct dest_job *j = (struct dest_job *)((char *)opaque - offsetof(struct dest_job, vm));
+	if (fake_start(opaque, err) < 0)
+		return -1;
+	if (j->touch_after_start) {
+		assert_int_equal(pthread_create(&j->vcpu, NULL, dest_vcpu, j), 0);
+		j->vcpu_started = true;
+	}
+	return 0;
+}
+
+static const struct migrate_dest_ops touch_dst_ops = { fake_load, dest_touch_start };
+
+static void *dest_main(void *arg)
+{
+	struct dest_job *j = arg;
+	struct verr *err = NULL;
+	int fd = -1;
+	if (migrate_accept(j->listen_fd, 20000, &fd, &err) < 0) {
+		j->ret = -1;
+		snprintf(j->err, sizeof(j->err), "%s", err->msg);
+		verr_free(err);
+		return NULL;
+	}
+	if (j->kill_after) {
+		uint8_t *buf = xmalloc(j->kill_after);
+		assert_int_equal(read_full(fd, buf, j->kill_after), 0);
+		free(buf);
+		close(fd);
+		j->ret = -2;
+		return NULL;
+	}
+	j->ret = migrate_dest_run(fd, j->vm.ram, VM_SIZE, &touch_dst_ops, &j->vm, &j->prog, &err);
+	if (j->ret < 0) {
+		snprintf(j->err, sizeof(j->err), "%s", err->msg);
+		verr_free(err);
+	}
+	if (j->vcpu_started)
+		pthread_join(j->vcpu, NULL);
+	close(fd);
+	return NULL;
+}
+
+static void dest_start(struct dest_job *j, char *uri, size_t uri_len)
+{
+	struct verr *err = NULL;
+	memset(&j->vm, 0, sizeof(j->vm));
+	j->vm.ram = map_anon(VM_SIZE);
+	/* garbage the destination must clear */
+	memset(j->vm.ram, 0xee, VM_SIZE);
+	if (migrate_listen("tcp:127.0.0.1:0", &j->listen_fd, &err) < 0)
+		fail_msg("%s", err->msg);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	assert_int_equal(getsockname(j->listen_fd, (struct sockaddr *)&ss, &sl), 0);
+	snprintf(uri, uri_len, "tcp:127.0.0.1:%u", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	assert_int_equal(pthread_create(&j->thread, NULL, dest_main, j), 0);
+}
+
+static void dest_join(struct dest_job *j)
+{
+	pthread_join(j->thread, NULL);
+	close(j->listen_fd);
+}
+
+static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool precopy_round, bool touch)
+{
+	struct fake_vm src;
+	fake_init(&src, dirty_pages);
+	fake_run(&src);
+	usleep(20000);
+	struct dest_job j = { .touch_after_start = touch };
+	char uri[64];
+	dest_start(&j, uri, sizeof(uri));
+
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct migrate_params p = { .to = uri, .mode = mode, .max_downtime_ms = 5,
+				    .postcopy_precopy_round = precopy_round };
+	struct verr *err = NULL;
+	int r = migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err);
+	if (r < 0)
+		fail_msg("source: %s", err->msg);
+	dest_join(&j);
+	if (j.ret < 0)
+		fail_msg("destination: %s", j.err);
+	struct migrate_progress pr;
+	migrate_status_get(&st, &pr);
+	assert_int_equal(pr.state, MIGRATE_COMPLETED);
+	assert_true(pr.bytes > 0 && pr.pages > 0);
+	assert_true(j.vm.started);
+	if (touch)
+		assert_true(atomic_load(&j.vcpu_done));
+	/* The source stays paused; its RAM and state arrived exactly. */
+	pthread_mutex_lock(&src.lock);
+	assert_true(src.paused);
+	assert_int_equal(j.vm.loaded_counter, src.counter);
+	pthread_mutex_unlock(&src.lock);
+	for (unsigned pg = 0; pg < VM_PAGES; pg++)
+		if (memcmp(src.ram + (uint64_t)pg * PG, j.vm.ram + (uint64_t)pg * PG, PG) != 0)
+			fail_msg("page %u differs", pg);
+	if (mode == MIGRATE_PRECOPY)
+		assert_int_equal(src.pauses, src.resumes + 1);
+	migrate_status_destroy(&st);
+	fake_fini(&src);
+	munmap(j.vm.ram, VM_SIZE);
+}
+
+static void test_precopy_idle(void **state)
+{
+	(void)state;
+	migrate_and_check(MIGRATE_PRECOPY, 0, false, false);
+}
+
+static void test_precopy_dirtying(void **state)
+{
+	(void)state;
+	migrate_and_check(MIGRATE_PRECOPY, 600, false, false);
+}
+
+static void test_postcopy(void **state)
+{
+	(void)state;
+	migrate_and_check(MIGRATE_POSTCOPY, 0, false, true);
+}
+
+static void test_postcopy_after_round(void **state)
+{
+	(void)state;
+	migrate_and_check(MIGRATE_POSTCOPY, 300, true, true);
+}
+
+/* The destination drops the connection in the middle of precopy: the
+ * source fails cleanly and its VM keeps running. */
+static void test_precopy_dest_dies(void **state)
+{
+	(void)state;
+	struct fake_vm src;
+	fake_init(&src, 50);
+	fake_run(&src);
+	struct dest_job j = { .kill_after = 200000 };
+	char uri[64];
+	dest_start(&j, uri, sizeof(uri));
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct migrate_params p = { .to = uri, .mode = MIGRATE_PRECOPY };
+	struct verr *err = NULL;
+	assert_int_equal(migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err), -1);
+	dest_join(&j);
+	struct migrate_progress pr;
+	migrate_status_get(&st, &pr);
+	assert_int_equal(pr.state, MIGRATE_FAILED);
+	assert_false(pr.vm_lost);
+	assert_true(strlen(pr.error) > 0);
+	verr_free(err);
+	pthread_mutex_lock(&src.lock);
+	assert_false(src.pause_req);
+	uint64_t c0 = src.counter;
+	pthread_mutex_unlock(&src.lock);
+	usleep(20000);
+	pthread_mutex_lock(&src.lock);
+	assert_true(src.counter > c0); /* the guest still runs */
+	pthread_mutex_unlock(&src.lock);
+	migrate_status_destroy(&st);
+	fake_fini(&src);
+	munmap(j.vm.ram, VM_SIZE);
+}
+
+/* Nobody listening: a clear error, VM untouched. */
+static void test_connect_refused(void **state)
+{
+	(void)state;
+	struct fake_vm src;
+	fake_init(&src, 0);
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct migrate_params p = { .to = "tcp:127.0.0.1:1", .mode = MIGRATE_PRECOPY };
+	struct verr *err = NULL;
+	assert_int_equal(migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err), -1);
+	assert_non_null(strstr(err->msg, "connect to 'tcp:127.0.0.1:1'"));
+	assert_int_equal(src.pauses, 0);
+	verr_free(err);
+	migrate_status_destroy(&st);
+	fake_fini(&src);
+}
+
+static void test_uri(void **state)
+{
+	(void)state;
+	char h[64], p[8];
+	struct verr *err = NULL;
+	assert_int_equal(migrate_uri_parse("tcp:host.example:4444", h, sizeof(h), p, sizeof(p), &err), 0);
+	assert_string_equal(h, "host.example");
+	assert_string_equal(p, "4444");
+	assert_int_equal(migrate_uri_parse("tcp:[::1]:5", h, sizeof(h), p, sizeof(p), &err), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(migrate_uri_parse("tcp::9", h, sizeof(h), p, sizeof(p), &err), 0);
+	assert_string_equal(h, "");
+	const char *bad[] = { "udp:a:1", "tcp:a", "tcp:a:70000", "tcp:a:12x", "tcp:a:" };
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_int_equal(migrate_uri_parse(bad[i], h, sizeof(h), p, sizeof(p), &err), -1);
+		verr_clear(&err);
+	}
+}
+
+/* ---- hostile streams against the destination ---- */
+
+/* A small valid precopy stream for RAM of `pages` pages. */
+static uint8_t *build_stream(uint64_t ram_pages, uint64_t pfn, size_t *len)
+{
+	struct verr *err = NULL;
+	struct vstream *vs = vstream_mem_writer();
+	struct snap_writer *w = NULL;
+	assert_int_equal(snap_writer_new(vs, SNAP_F_STREAM, &w, &err), 0);
+	uint8_t setup[16];
+	le64_put(setup, ram_pages * PG);
+	le32_put(setup + 8, PG);
+	le32_put(setup + 12, MIGRATE_PRECOPY);
+	assert_int_equal(snap_put_section(w, MIG_SEC_SETUP, 1, SNAP_SEC_REQUIRED, setup, 16, &err), 0);
+	static uint8_t page[PG];
+	memset(page, 0x42, PG);
+	uint64_t pfns[2] = { 1, pfn };
+	const void *pages[2] = { page, page };
+	assert_int_equal(snap_write_ram_batch(w, pfns, pages, 2, &err), 0);
+	uint8_t c[8];
+	le64_put(c, 77);
+	assert_int_equal(snap_put_section(w, "fake-dev", 1, SNAP_SEC_REQUIRED, c, 8, &err), 0);
+	assert_int_equal(snap_writer_finish(w, &err), 0);
+	snap_writer_destroy(w);
+	size_t n;
+	const void *data = vstream_mem_data(vs, &n);
+	uint8_t *copy = xmalloc(n);
+	memcpy(copy, data, n);
+	vstream_destroy(vs);
+	*len = n;
+	return copy;
+}
+
+struct feeder {
+	int fd;
+	const uint8_t *data;
+	size_t len;
+};
+
+static void *feed_main(void *arg)
+{
+	struct feeder *f = arg;
+	(void)!write_full(f->fd, f->data, f->len);
+	shutdown(f->fd, SHUT_WR);
+	/* drain the return path until the destination closes */
+	char buf[64];
+	while (read(f->fd, buf, sizeof(buf)) > 0)
+		;
+	return NULL;
+}
+
+/* Runs a destination on data; returns its result, error text in msg. */
+static int feed_dest(const uint8_t *data, size_t len, struct fake_vm *vm, char *msg, size_t msg_len)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct feeder f = { sv[0], data, len };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, feed_main, &f), 0);
+	struct migrate_progress pr;
+	struct verr *err = NULL;
+	int r = migrate_dest_run(sv[1], vm->ram, 16 * PG, &fake_dst_ops, vm, &pr, &err);
+	close(sv[1]);
+	pthread_join(t, NULL);
+	close(sv[0]);
+	if (r < 0) {
+		snprintf(msg, msg_len, "%s", err->msg);
+		verr_free(err);
+	}
+	return r;
+}
+
+static void test_dest_hostile(void **state)
+{
+	(void)state;
+	struct fake_vm vm;
+	memset(&vm, 0, sizeof(vm));
+	vm.ram = map_anon(16 * PG);
+	char msg[256];
+	size_t len;
+	uint8_t *good = build_stream(16, 5, &len);
+	assert_int_equal(feed_dest(good, len, &vm, msg, sizeof(msg)), 0);
+	assert_true(vm.started);
+	assert_int_equal(vm.loaded_counter, 77);
+	assert_int_equal(vm.ram[5 * PG], 0x42);
+	/* every truncation fails and never starts the VM */
+	for (size_t cut = 0; cut < len; cut += (cut < 200 ? 1 : 997)) {
+		vm.started = false;
+		vm.counter_loaded = false;
+		assert_int_equal(feed_dest(good, cut, &vm, msg, sizeof(msg)), -1);
+		assert_false(vm.started);
+	}
+	/* bit flips */
+	for (size_t off = 0; off < len; off += 613) {
+		uint8_t *bad = xmalloc(len);
+		memcpy(bad, good, len);
+		bad[off] ^= 0x10;
+		vm.started = false;
+		assert_int_equal(feed_dest(bad, len, &vm, msg, sizeof(msg)), -1);
+		assert_false(vm.started);
+		free(bad);
+	}
+	free(good);
+	/* a page outside RAM */
+	good = build_stream(16, 99, &len);
+	assert_int_equal(feed_dest(good, len, &vm, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "outside RAM"));
+	free(good);
+	/* RAM size mismatch */
+	good = build_stream(32, 5, &len);
+	assert_int_equal(feed_dest(good, len, &vm, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "RAM"));
+	free(good);
+	/* garbage */
+	assert_int_equal(feed_dest((const uint8_t *)"GET / HTTP/1.1\r\n\r\n", 18, &vm, msg, sizeof(msg)), -1);
+	munmap(vm.ram, 16 * PG);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -134,6 +627,14 @@ int main(void)
 		cmocka_unit_test(test_dirty_anon),
 		cmocka_unit_test(test_dirty_private_file),
 		cmocka_unit_test(test_dirty_bad_region),
+		cmocka_unit_test(test_uri),
+		cmocka_unit_test(test_precopy_idle),
+		cmocka_unit_test(test_precopy_dirtying),
+		cmocka_unit_test(test_postcopy),
+		cmocka_unit_test(test_postcopy_after_round),
+		cmocka_unit_test(test_precopy_dest_dies),
+		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_dest_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

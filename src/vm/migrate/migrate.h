@@ -1,0 +1,142 @@
+/* Live migration of a VM's RAM and state between two processes over TCP
+ * (docs/migration.md).
+ *
+ * The engine knows nothing about machines: it moves a RAM region and asks
+ * the caller, through small ops tables, to pause/resume the VM, to write
+ * its non-RAM state into the stream, and (on the destination) to load
+ * state sections and start the VM. The stream is the snapshot format in
+ * streaming mode (vm/state/snap.h, SNAP_F_STREAM): a "mig-setup" section,
+ * "ram-batch" sections, the caller's state sections, then "end"; postcopy
+ * adds "mig-postcopy" (pages to discard) before the state and "mig-start"
+ * after it, and pushes the remaining pages after the switch. The
+ * destination answers on the same socket with 16-byte return-path
+ * messages (running, page request, done).
+ *
+ *   precopy:  round 0 sends every populated non-zero page, then rounds of
+ *             the pages written meanwhile (vm/migrate/dirty.h) until the
+ *             rest fits in max_downtime_ms at the measured bandwidth (or
+ *             the round limit); vCPUs are throttled (a pause/resume duty
+ *             cycle) when rounds stop shrinking. Then: pause, last pages,
+ *             state, end; the destination verifies the whole stream, starts
+ *             and acknowledges. Any failure before that acknowledgement
+ *             resumes the source as if nothing happened.
+ *   postcopy: (optionally one precopy round), pause, state; the destination
+ *             starts at once with its RAM registered with userfaultfd
+ *             (missing mode) and asks for pages its vCPUs touch, while the
+ *             source pushes the rest. A failure after the switch loses the
+ *             VM: neither side has all of its state.
+ */
+#ifndef VESSEL_VM_MIGRATE_MIGRATE_H
+#define VESSEL_VM_MIGRATE_MIGRATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "vm/state/snap.h"
+
+enum migrate_mode { MIGRATE_PRECOPY, MIGRATE_POSTCOPY };
+enum migrate_state { MIGRATE_NONE, MIGRATE_ACTIVE, MIGRATE_COMPLETED, MIGRATE_FAILED };
+
+#define MIGRATE_DEFAULT_DOWNTIME_MS 20
+#define MIGRATE_DEFAULT_MAX_ROUNDS 30
+
+/* Progress and result of one migration (a plain copy; see migrate_status). */
+struct migrate_progress {
+	enum migrate_state state;
+	enum migrate_mode mode;
+	const char *phase;	  /* "setup", "precopy", "stop-and-copy", "postcopy", "done" (static) */
+	unsigned round;		  /* precopy rounds started (round 0 = the first full pass) */
+	uint64_t bytes;		  /* stream bytes sent / received */
+	uint64_t pages;		  /* pages sent / received, repeats included */
+	uint64_t dirty_pages;	  /* pages left to send as last measured */
+	uint64_t bandwidth_bps;	  /* bytes per second, last round */
+	unsigned throttle_pct;	  /* auto-converge: share of time the vCPUs are held */
+	uint64_t total_ms;	  /* start to done (when done) */
+	uint64_t downtime_ms;	  /* source paused to destination running */
+	uint64_t page_requests;	  /* postcopy: pages the destination asked for */
+	bool vm_lost;		  /* failed after a postcopy switch */
+	char error[256];	  /* the error chain when failed */
+};
+
+/* A progress record shared between the migration thread and readers
+ * (the API); every access takes its lock. */
+struct migrate_status {
+	pthread_mutex_t lock;
+	struct migrate_progress p;
+};
+
+void migrate_status_init(struct migrate_status *st);
+void migrate_status_destroy(struct migrate_status *st);
+/* Copies the current progress into *out. */
+void migrate_status_get(struct migrate_status *st, struct migrate_progress *out);
+/* Name of a state/mode for APIs: "none", "active", ...; "precopy"... */
+const char *migrate_state_name(enum migrate_state s);
+const char *migrate_mode_name(enum migrate_mode m);
+/* Parses "precopy" / "postcopy"; -1 otherwise. */
+int migrate_mode_parse(const char *s, enum migrate_mode *out);
+
+/* ---- transport ---- */
+
+/* Parses "tcp:HOST:PORT" (HOST may be empty and PORT 0 for listening: all
+ * addresses, any port; "[v6addr]" allowed). Returns 0 or -1 with *err. */
+int migrate_uri_parse(const char *uri, char *host, size_t host_len, char *port, size_t port_len,
+		      struct verr **err);
+
+/* Opens a listening socket for `uri`. *fd is the caller's to close. */
+int migrate_listen(const char *uri, int *fd, struct verr **err);
+
+/* Waits for one connection on listen_fd (timeout_ms < 0: forever). */
+int migrate_accept(int listen_fd, int timeout_ms, int *conn_fd, struct verr **err);
+
+/* ---- source ---- */
+
+struct migrate_source_ops {
+	/* Stops every vCPU and device (returns when they are stopped). */
+	int (*pause)(void *opaque, struct verr **err);
+	/* Undoes pause. */
+	int (*resume)(void *opaque, struct verr **err);
+	/* Writes the paused VM's non-RAM state as sections into w. */
+	int (*save_state)(void *opaque, struct snap_writer *w, struct verr **err);
+};
+
+struct migrate_params {
+	const char *to;		  /* "tcp:HOST:PORT" (borrowed) */
+	enum migrate_mode mode;
+	uint64_t max_downtime_ms; /* 0: MIGRATE_DEFAULT_DOWNTIME_MS */
+	unsigned max_rounds;	  /* 0: MIGRATE_DEFAULT_MAX_ROUNDS */
+	bool postcopy_precopy_round; /* postcopy: send one precopy round first */
+};
+
+/* Migrates the VM whose RAM is ram_hva[0..ram_size) to p->to, updating st
+ * as it goes (st->p is reset at the start). Returns 0 once the destination
+ * runs the VM and has all of its memory: the caller then ends the source
+ * VM. Returns -1 with *err (also copied into st) on failure: the source VM
+ * is running again, unless st->p.vm_lost (postcopy failed after the
+ * switch), in which case it is left paused and must not be resumed.
+ * Blocks SIGPIPE on the calling thread while it runs. */
+int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_source_ops *ops, void *opaque,
+		       const struct migrate_params *p, struct migrate_status *st, struct verr **err);
+
+/* ---- destination ---- */
+
+struct migrate_dest_ops {
+	/* A non-RAM section (CPU, device, backend state), in stream order,
+	 * before the VM starts. Unknown sections: snap_section_unknown(). */
+	int (*load_section)(void *opaque, const struct snap_section *sec, struct verr **err);
+	/* Everything needed is loaded: start the VM. */
+	int (*start)(void *opaque, struct verr **err);
+};
+
+/* Receives a VM on the connected socket conn_fd (borrowed) into
+ * ram_hva[0..ram_size) (private anonymous memory, whose contents are
+ * discarded first; its size must match the source's). Returns 0 once the
+ * VM was started and has all of its memory, with figures in *out. Returns
+ * -1 with *err for a bad, truncated or interrupted stream; out->vm_lost
+ * tells whether the VM had already been started (postcopy), in which case
+ * it cannot continue. */
+int migrate_dest_run(int conn_fd, void *ram_hva, uint64_t ram_size, const struct migrate_dest_ops *ops,
+		     void *opaque, struct migrate_progress *out, struct verr **err);
+
+#endif

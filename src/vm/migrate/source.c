@@ -1,0 +1,624 @@
+/* The sending side of a live migration (see migrate.h). */
+#include "vm/migrate/migrate.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "vm/migrate/dirty.h"
+#include "vm/migrate/migrate_int.h"
+#include "vm/state/stream.h"
+
+#define BATCH 256	  /* pages per ram-batch section in precopy (1 MiB) */
+#define PUSH_BATCH 32	  /* postcopy: small batches keep page requests fast */
+#define ACK_TIMEOUT_MS 60000
+#define THROTTLE_PERIOD_US 10000
+
+struct src {
+	uint8_t *ram;
+	uint64_t size, npages, nwords;
+	const struct migrate_source_ops *ops;
+	void *opaque;
+	const struct migrate_params *p;
+	struct migrate_status *st;
+	uint64_t max_downtime_ms;
+	unsigned max_rounds;
+
+	int fd;
+	struct vstream *vs;
+	struct snap_writer *w;
+	struct migrate_dirty *dirty;
+	uint64_t *bm;	/* pages to send this round */
+	uint64_t *have; /* postcopy: pages the destination holds a current copy of */
+
+	uint64_t pfns[BATCH];
+	const void *ptrs[BATCH];
+	uint8_t *buf; /* BATCH private page copies */
+	unsigned n;
+
+	/* return path */
+	pthread_t rp_thread;
+	bool rp_started;
+	atomic_bool rp_stop;
+	pthread_mutex_t rp_lock;
+	pthread_cond_t rp_cond;
+	bool got_running, got_done, rp_failed;
+	char rp_err[160];
+	uint64_t t_running;
+	_Atomic uint64_t *req; /* postcopy: requested pages */
+	atomic_uint_fast64_t nreq;
+
+	/* auto-converge */
+	pthread_t thr;
+	bool thr_started;
+	atomic_uint thr_pct;
+	atomic_bool thr_stop;
+
+	bool paused;
+	bool switched; /* postcopy: the destination may be running */
+	uint64_t t_start, t_pause;
+};
+
+static bool bm_get(const uint64_t *bm, uint64_t i)
+{
+	return (bm[i / 64] >> (i % 64)) & 1;
+}
+
+static void st_update(struct src *s)
+{
+	pthread_mutex_lock(&s->st->lock);
+	s->st->p.bytes = vstream_pos(s->vs);
+	pthread_mutex_unlock(&s->st->lock);
+}
+
+/* ---- return path ---- */
+
+static void rp_fail(struct src *s, const char *msg)
+{
+	pthread_mutex_lock(&s->rp_lock);
+	if (!s->rp_failed) {
+		s->rp_failed = true;
+		snprintf(s->rp_err, sizeof(s->rp_err), "%s", msg);
+	}
+	pthread_cond_broadcast(&s->rp_cond);
+	pthread_mutex_unlock(&s->rp_lock);
+}
+
+static void *rp_main(void *arg)
+{
+	struct src *s = arg;
+	while (!atomic_load(&s->rp_stop)) {
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		int r = poll(&pfd, 1, 100);
+		if (r < 0 && errno != EINTR) {
+			rp_fail(s, "return path: poll failed");
+			return NULL;
+		}
+		if (r <= 0)
+			continue;
+		uint8_t msg[MIG_RP_SIZE];
+		int rr = read_full(s->fd, msg, sizeof(msg));
+		if (rr < 0) {
+			rp_fail(s, rr == -EIO ? "the destination closed the connection"
+					      : "the connection to the destination failed");
+			return NULL;
+		}
+		uint32_t type = le32_get(msg + 4);
+		uint64_t arg64 = le64_get(msg + 8);
+		if (le32_get(msg) != MIG_RP_MAGIC) {
+			rp_fail(s, "the destination sent a malformed message");
+			return NULL;
+		}
+		pthread_mutex_lock(&s->rp_lock);
+		switch (type) {
+		case MIG_RP_RUNNING:
+			if (!s->got_running)
+				s->t_running = now_ns();
+			s->got_running = true;
+			break;
+		case MIG_RP_DONE:
+			s->got_done = true;
+			break;
+		case MIG_RP_PAGE_REQ:
+			if (arg64 < s->npages && s->req) {
+				atomic_fetch_or(&s->req[arg64 / 64], 1ull << (arg64 % 64));
+				atomic_fetch_add(&s->nreq, 1);
+			}
+			break;
+		case MIG_RP_ERROR:
+		default:
+			pthread_mutex_unlock(&s->rp_lock);
+			rp_fail(s, type == MIG_RP_ERROR ? "the destination reported an error (see its log)"
+							: "the destination sent an unknown message");
+			return NULL;
+		}
+		pthread_cond_broadcast(&s->rp_cond);
+		pthread_mutex_unlock(&s->rp_lock);
+	}
+	return NULL;
+}
+
+static int rp_check(struct src *s, struct verr **err)
+{
+	pthread_mutex_lock(&s->rp_lock);
+	bool failed = s->rp_failed;
+	char msg[sizeof(s->rp_err)];
+	memcpy(msg, s->rp_err, sizeof(msg));
+	pthread_mutex_unlock(&s->rp_lock);
+	if (failed)
+		return verr_set(err, EPIPE, "%s", msg);
+	return 0;
+}
+
+/* Waits until *flag (got_running / got_done) or a failure, or timeout. */
+static int rp_wait(struct src *s, bool *flag, const char *what, struct verr **err)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ACK_TIMEOUT_MS / 1000;
+	pthread_mutex_lock(&s->rp_lock);
+	int r = 0;
+	while (!*flag && !s->rp_failed && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&s->rp_cond, &s->rp_lock, &dl);
+	bool ok = *flag;
+	pthread_mutex_unlock(&s->rp_lock);
+	if (ok)
+		return 0;
+	if (rp_check(s, err) < 0)
+		return verr_wrap(err, "waiting for the destination to report %s", what);
+	return verr_set(err, ETIMEDOUT, "the destination did not report %s within %d s", what,
+			ACK_TIMEOUT_MS / 1000);
+}
+
+/* ---- auto-converge ---- */
+
+static void sleep_us(unsigned us)
+{
+	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Holds the vCPUs for thr_pct percent of every 10 ms. */
+static void *throttle_main(void *arg)
+{
+	struct src *s = arg;
+	while (!atomic_load(&s->thr_stop)) {
+		unsigned pct = atomic_load(&s->thr_pct);
+		if (pct == 0) {
+			sleep_us(THROTTLE_PERIOD_US);
+			continue;
+		}
+		struct verr *e = NULL;
+		if (s->ops->pause(s->opaque, &e) < 0) {
+			log_warn("migration: throttle: %s", e->msg);
+			verr_free(e);
+			sleep_us(THROTTLE_PERIOD_US);
+			continue;
+		}
+		sleep_us(THROTTLE_PERIOD_US / 100 * pct);
+		if (s->ops->resume(s->opaque, &e) < 0) {
+			log_warn("migration: throttle: %s", e->msg);
+			verr_free(e);
+		}
+		sleep_us(THROTTLE_PERIOD_US / 100 * (100 - pct));
+	}
+	return NULL;
+}
+
+static void throttle_stop(struct src *s)
+{
+	if (s->thr_started) {
+		atomic_store(&s->thr_stop, true);
+		pthread_join(s->thr, NULL);
+		s->thr_started = false;
+	}
+}
+
+/* ---- sending pages ---- */
+
+static int batch_flush(struct src *s, bool push, struct verr **err)
+{
+	if (s->n) {
+		if (snap_write_ram_batch(s->w, s->pfns, s->ptrs, s->n, err) < 0)
+			return verr_wrap(err, "send pages");
+		pthread_mutex_lock(&s->st->lock);
+		s->st->p.pages += s->n;
+		pthread_mutex_unlock(&s->st->lock);
+		s->n = 0;
+	}
+	if (push) {
+		int r = vstream_flush(s->vs);
+		if (r < 0)
+			return verr_set(err, -r, "send pages");
+	}
+	st_update(s);
+	return rp_check(s, err);
+}
+
+/* Queues page pfn; skip_zero: leave zero pages out (round 0: the
+ * destination's memory starts zeroed). Returns 1 if queued, 0 if skipped. */
+static int batch_add(struct src *s, uint64_t pfn, bool skip_zero, unsigned limit, struct verr **err)
+{
+	/* Copy first: the guest may be writing the page, and the copy is what
+	 * gets checksummed and sent (a later write is caught by tracking). */
+	uint8_t *slot = s->buf + (size_t)s->n * MIG_PAGE;
+	memcpy(slot, s->ram + pfn * MIG_PAGE, MIG_PAGE);
+	bool zero = mig_page_is_zero(slot);
+	if (zero && skip_zero)
+		return 0;
+	s->pfns[s->n] = pfn;
+	s->ptrs[s->n] = zero ? NULL : slot;
+	if (++s->n >= limit && batch_flush(s, false, err) < 0)
+		return -1;
+	return 1;
+}
+
+/* Sends the pages set in s->bm. Returns the bytes it took, or -1. */
+static int send_bitmap(struct src *s, bool skip_zero, uint64_t *sent_bm, struct verr **err)
+{
+	for (uint64_t wi = 0; wi < s->nwords; wi++) {
+		uint64_t word = s->bm[wi];
+		while (word) {
+			uint64_t pfn = wi * 64 + (uint64_t)__builtin_ctzll(word);
+			word &= word - 1;
+			int r = batch_add(s, pfn, skip_zero, BATCH, err);
+			if (r < 0)
+				return -1;
+			if (sent_bm)
+				sent_bm[pfn / 64] |= (uint64_t)r << (pfn % 64);
+		}
+	}
+	return batch_flush(s, false, err);
+}
+
+static void set_phase(struct src *s, const char *phase, unsigned round, uint64_t dirty)
+{
+	pthread_mutex_lock(&s->st->lock);
+	s->st->p.phase = phase;
+	s->st->p.round = round;
+	s->st->p.dirty_pages = dirty;
+	s->st->p.throttle_pct = atomic_load(&s->thr_pct);
+	pthread_mutex_unlock(&s->st->lock);
+}
+
+static int do_pause(struct src *s, struct verr **err)
+{
+	if (s->ops->pause(s->opaque, err) < 0)
+		return verr_wrap(err, "pause the VM");
+	s->paused = true;
+	s->t_pause = now_ns();
+	return 0;
+}
+
+/* Round 0: every populated non-zero page. Returns bytes/s measured. */
+static int round0(struct src *s, uint64_t *sent_bm, uint64_t *bw, struct verr **err)
+{
+	int64_t n = migrate_dirty_populated(s->dirty, s->bm, err);
+	if (n < 0)
+		return -1;
+	set_phase(s, "precopy", 0, (uint64_t)n);
+	uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
+	if (send_bitmap(s, true, sent_bm, err) < 0)
+		return -1;
+	uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
+	*bw = dt ? db * 1000000000ull / dt : 0;
+	return 0;
+}
+
+static uint64_t bw_or_default(uint64_t bw)
+{
+	/* Too little data to measure: assume 100 MB/s rather than infinity. */
+	return bw < (100ull << 20) ? (100ull << 20) : bw;
+}
+
+static int run_precopy(struct src *s, struct verr **err)
+{
+	uint64_t bw = 0;
+	if (round0(s, NULL, &bw, err) < 0)
+		return -1;
+	uint64_t prev = UINT64_MAX;
+	unsigned round = 1;
+	int64_t n;
+	for (;; round++) {
+		n = migrate_dirty_collect(s->dirty, s->bm, err);
+		if (n < 0)
+			return -1;
+		uint64_t est_ms = (uint64_t)n * MIG_PAGE * 1000 / bw_or_default(bw);
+		set_phase(s, "precopy", round, (uint64_t)n);
+		if (est_ms <= s->max_downtime_ms || round >= s->max_rounds)
+			break;
+		/* Auto-converge: a round that did not shrink the dirty set by a
+		 * fifth means the guest dirties as fast as we send. */
+		if (round >= 2 && (uint64_t)n * 5 > prev * 4) {
+			unsigned pct = atomic_load(&s->thr_pct);
+			pct = pct == 0 ? 20 : (pct + 10 > 90 ? 90 : pct + 10);
+			atomic_store(&s->thr_pct, pct);
+			if (!s->thr_started) {
+				atomic_store(&s->thr_stop, false);
+				if (pthread_create(&s->thr, NULL, throttle_main, s) == 0)
+					s->thr_started = true;
+			}
+			log_info("migration: round %u: %lld pages dirty, throttling vCPUs to %u%%", round,
+				 (long long)n, 100 - pct);
+		}
+		prev = (uint64_t)n;
+		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
+		if (send_bitmap(s, false, NULL, err) < 0)
+			return -1;
+		uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
+		if (dt && db > (1u << 20))
+			bw = db * 1000000000ull / dt;
+		pthread_mutex_lock(&s->st->lock);
+		s->st->p.bandwidth_bps = bw;
+		pthread_mutex_unlock(&s->st->lock);
+	}
+	/* Stop-and-copy: s->bm holds the last collected (unsent) set. */
+	throttle_stop(s);
+	if (do_pause(s, err) < 0)
+		return -1;
+	set_phase(s, "stop-and-copy", round, (uint64_t)n);
+	if (send_bitmap(s, false, NULL, err) < 0)
+		return -1;
+	n = migrate_dirty_collect(s->dirty, s->bm, err);
+	if (n < 0 || send_bitmap(s, false, NULL, err) < 0)
+		return -1;
+	if (s->ops->save_state(s->opaque, s->w, err) < 0)
+		return verr_wrap(err, "save the VM state");
+	if (snap_writer_finish(s->w, err) < 0)
+		return verr_wrap(err, "send the VM state");
+	st_update(s);
+	return rp_wait(s, &s->got_running, "that the VM runs", err);
+}
+
+/* Postcopy: after the switch, serve page requests first, push the rest. */
+static int push_pages(struct src *s, struct verr **err)
+{
+	uint64_t cursor = 0, left = 0;
+	for (uint64_t i = 0; i < s->nwords; i++)
+		left += (uint64_t)__builtin_popcountll(~s->have[i] & (i == s->nwords - 1 && s->npages % 64
+									     ? (1ull << (s->npages % 64)) - 1
+									     : ~0ull));
+	uint64_t rcursor = 0;
+	while (left > 0) {
+		/* requested pages first */
+		if (atomic_load(&s->nreq) > 0) {
+			atomic_store(&s->nreq, 0);
+			for (uint64_t k = 0; k < s->nwords; k++) {
+				uint64_t wi = (rcursor + k) % s->nwords;
+				uint64_t word = atomic_exchange(&s->req[wi], 0);
+				while (word) {
+					uint64_t pfn = wi * 64 + (uint64_t)__builtin_ctzll(word);
+					word &= word - 1;
+					if (!bm_get(s->have, pfn)) {
+						s->have[pfn / 64] |= 1ull << (pfn % 64);
+						left--;
+					}
+					if (batch_add(s, pfn, false, PUSH_BATCH, err) < 0)
+						return -1;
+				}
+			}
+			if (batch_flush(s, true, err) < 0)
+				return -1;
+			pthread_mutex_lock(&s->st->lock);
+			s->st->p.page_requests++;
+			pthread_mutex_unlock(&s->st->lock);
+		}
+		/* then a small batch in the background */
+		unsigned queued = 0;
+		while (queued < PUSH_BATCH && left > 0) {
+			if (!bm_get(s->have, cursor)) {
+				s->have[cursor / 64] |= 1ull << (cursor % 64);
+				left--;
+				queued++;
+				if (batch_add(s, cursor, false, PUSH_BATCH + 1, err) < 0)
+					return -1;
+			}
+			cursor = (cursor + 1) % s->npages;
+		}
+		if (batch_flush(s, true, err) < 0)
+			return -1;
+		pthread_mutex_lock(&s->st->lock);
+		s->st->p.dirty_pages = left;
+		pthread_mutex_unlock(&s->st->lock);
+	}
+	return 0;
+}
+
+static int run_postcopy(struct src *s, struct verr **err)
+{
+	s->have = xcalloc(s->nwords, sizeof(uint64_t));
+	s->req = xcalloc(s->nwords, sizeof(*s->req));
+	if (s->dirty) {
+		uint64_t bw;
+		if (round0(s, s->have, &bw, err) < 0)
+			return -1;
+	}
+	if (do_pause(s, err) < 0)
+		return -1;
+	set_phase(s, "postcopy", s->dirty ? 1 : 0, s->npages);
+	/* Pages written since round 0 are stale on the destination. */
+	struct state_buf b = { 0 };
+	state_put_u64(&b, s->npages);
+	if (s->dirty) {
+		if (migrate_dirty_collect(s->dirty, s->bm, err) < 0) {
+			state_buf_free(&b);
+			return -1;
+		}
+		for (uint64_t i = 0; i < s->nwords; i++)
+			s->have[i] &= ~s->bm[i];
+	} else {
+		memset(s->bm, 0, s->nwords * sizeof(uint64_t));
+	}
+	for (uint64_t i = 0; i < s->nwords; i++)
+		state_put_u64(&b, s->bm[i]);
+	int r = snap_put_section(s->w, MIG_SEC_POSTCOPY, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, b.p, b.len, err);
+	state_buf_free(&b);
+	if (r < 0)
+		return verr_wrap(err, "send the postcopy setup");
+	migrate_dirty_stop(s->dirty);
+	s->dirty = NULL;
+	if (s->ops->save_state(s->opaque, s->w, err) < 0)
+		return verr_wrap(err, "save the VM state");
+	if (snap_put_section(s->w, MIG_SEC_START, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, NULL, 0, err) < 0)
+		return verr_wrap(err, "send the VM state");
+	int fr = vstream_flush(s->vs);
+	if (fr < 0)
+		return verr_set(err, -fr, "send the VM state");
+	/* From here on the destination may run the VM. */
+	s->switched = true;
+	if (push_pages(s, err) < 0)
+		return -1;
+	if (snap_writer_finish(s->w, err) < 0)
+		return verr_wrap(err, "finish the stream");
+	st_update(s);
+	if (rp_wait(s, &s->got_running, "that the VM runs", err) < 0)
+		return -1;
+	return rp_wait(s, &s->got_done, "that all pages arrived", err);
+}
+
+static void src_cleanup(struct src *s)
+{
+	throttle_stop(s);
+	if (s->rp_started) {
+		atomic_store(&s->rp_stop, true);
+		if (s->fd >= 0)
+			shutdown(s->fd, SHUT_RDWR);
+		pthread_join(s->rp_thread, NULL);
+	}
+	snap_writer_destroy(s->w);
+	vstream_destroy(s->vs);
+	if (s->fd >= 0)
+		close(s->fd);
+	migrate_dirty_stop(s->dirty);
+	free(s->bm);
+	free(s->have);
+	free((void *)s->req);
+	free(s->buf);
+	pthread_mutex_destroy(&s->rp_lock);
+	pthread_cond_destroy(&s->rp_cond);
+}
+
+static int src_run(struct src *s, struct verr **err)
+{
+	const struct migrate_params *p = s->p;
+	if (p->mode == MIGRATE_PRECOPY || p->postcopy_precopy_round) {
+		if (migrate_dirty_start(s->ram, s->size, &s->dirty, err) < 0) {
+			if (p->mode == MIGRATE_PRECOPY)
+				return verr_wrap(err, "precopy needs dirty page tracking (use postcopy on this kernel)");
+			log_warn("migration: no dirty tracking (%s); postcopy without a precopy round", (*err)->msg);
+			verr_clear(err);
+		}
+	}
+	if (mig_connect(p->to, &s->fd, err) < 0)
+		return -1;
+	/* Bounded writes: a destination that stops reading fails the
+	 * migration instead of hanging the source. */
+	mig_socket_setup(s->fd, 30000, 0);
+	s->vs = vstream_fd_new(s->fd, true, false);
+	if (snap_writer_new(s->vs, SNAP_F_STREAM, &s->w, err) < 0)
+		return -1;
+	uint8_t setup[16];
+	le64_put(setup, s->size);
+	le32_put(setup + 8, MIG_PAGE);
+	le32_put(setup + 12, (uint32_t)p->mode);
+	if (snap_put_section(s->w, MIG_SEC_SETUP, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, setup, sizeof(setup), err) < 0)
+		return -1;
+	if (pthread_create(&s->rp_thread, NULL, rp_main, s) != 0)
+		return verr_set(err, EAGAIN, "start the return-path thread");
+	s->rp_started = true;
+	return p->mode == MIGRATE_PRECOPY ? run_precopy(s, err) : run_postcopy(s, err);
+}
+
+int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_source_ops *ops, void *opaque,
+		       const struct migrate_params *p, struct migrate_status *st, struct verr **err)
+{
+	sigset_t pipe_set, old;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+
+	struct src s = {
+		.ram = ram_hva,
+		.size = ram_size,
+		.npages = ram_size / MIG_PAGE,
+		.nwords = (ram_size / MIG_PAGE + 63) / 64,
+		.ops = ops,
+		.opaque = opaque,
+		.p = p,
+		.st = st,
+		.max_downtime_ms = p->max_downtime_ms ? p->max_downtime_ms : MIGRATE_DEFAULT_DOWNTIME_MS,
+		.max_rounds = p->max_rounds ? p->max_rounds : MIGRATE_DEFAULT_MAX_ROUNDS,
+		.fd = -1,
+		.t_start = now_ns(),
+	};
+	pthread_mutex_init(&s.rp_lock, NULL);
+	pthread_cond_init(&s.rp_cond, NULL);
+	s.bm = xcalloc(s.nwords, sizeof(uint64_t));
+	s.buf = xmalloc((size_t)BATCH * MIG_PAGE);
+	pthread_mutex_lock(&st->lock);
+	memset(&st->p, 0, sizeof(st->p));
+	st->p.state = MIGRATE_ACTIVE;
+	st->p.mode = p->mode;
+	st->p.phase = "setup";
+	pthread_mutex_unlock(&st->lock);
+
+	int r = 0;
+	struct verr *e = NULL;
+	if ((ram_size & (MIG_PAGE - 1)) || ram_size == 0) {
+		r = verr_set(&e, EINVAL, "RAM size %llu is not a multiple of the page size",
+			     (unsigned long long)ram_size);
+	} else {
+		r = src_run(&s, &e);
+	}
+	uint64_t t_end = now_ns();
+	bool running_there = s.got_running;
+	if (r < 0 && !running_there && s.switched)
+		log_error("migration: postcopy failed after the switch; the VM cannot continue");
+	src_cleanup(&s);
+
+	if (r < 0 && s.paused && !s.switched) {
+		struct verr *re = NULL;
+		if (ops->resume(opaque, &re) < 0) {
+			log_error("migration: resume after failure: %s", re->msg);
+			verr_free(re);
+		}
+	}
+	pthread_mutex_lock(&st->lock);
+	st->p.total_ms = (t_end - s.t_start) / 1000000;
+	if (r == 0) {
+		st->p.state = MIGRATE_COMPLETED;
+		st->p.phase = "done";
+		st->p.dirty_pages = 0;
+		st->p.downtime_ms = (s.t_running - s.t_pause + 500000) / 1000000;
+		st->p.throttle_pct = 0;
+	} else {
+		st->p.state = MIGRATE_FAILED;
+		st->p.vm_lost = s.switched;
+		snprintf(st->p.error, sizeof(st->p.error), "%s", e ? e->msg : "unknown error");
+	}
+	pthread_mutex_unlock(&st->lock);
+
+	/* A SIGPIPE raised by a write to the closed socket stays pending on
+	 * this thread: consume it before unblocking. */
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0) {
+		if (err)
+			*err = e;
+		else
+			verr_free(e);
+		return -1;
+	}
+	return 0;
+}
