@@ -40,6 +40,11 @@ static void vm_usage(FILE *f)
 	      "                     from the first disk's path, else random)\n"
 	      "  --name NAME        the VM's name (used for the default MAC)\n"
 	      "  --no-rng           no virtio-rng entropy device\n"
+	      "  --console serial|virtio\n"
+	      "                     where the terminal is connected: the NS16550A UART\n"
+	      "                     (ttyS0, default) or a virtio-console (hvc0; the UART\n"
+	      "                     stays, unconnected); boot with --append console=hvc0\n"
+	      "                     (the default cmdline of --image does)\n"
 	      "  --dump-dtb FILE    write the device tree blob to FILE and exit\n"
 	      "  -v, --verbose      more log output (repeat for debug)\n"
 	      "\n"
@@ -62,7 +67,7 @@ static void vm_on_signal(int sig)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEMORY, OPT_CPUS, OPT_DUMP_DTB,
 	OPT_DISK, OPT_NET, OPT_API, OPT_RESTORE, OPT_INCOMING, OPT_HELP, OPT_IMAGE, OPT_MAC, OPT_NAME,
-	OPT_NO_RNG,
+	OPT_NO_RNG, OPT_CONSOLE,
 };
 
 /* FILE[,format=raw|qcow2][,readonly] */
@@ -148,6 +153,7 @@ static int vm_run(int argc, char **argv)
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
+		{ "console", required_argument, NULL, OPT_CONSOLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -230,6 +236,19 @@ static int vm_run(int argc, char **argv)
 		case OPT_NO_RNG:
 			cfg.rng = false;
 			break;
+		case OPT_CONSOLE:
+			/* ttyS0/hvc0: the guest's names for them, as users of
+			 * console= know them */
+			if (strcmp(optarg, "serial") == 0 || strcmp(optarg, "ttyS0") == 0) {
+				cfg.console_virtio = false;
+			} else if (strcmp(optarg, "virtio") == 0 || strcmp(optarg, "hvc0") == 0) {
+				cfg.console_virtio = true;
+			} else {
+				fprintf(stderr, "vessel vm run: --console '%s': expected serial (ttyS0) or virtio (hvc0)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_API:
 		case OPT_RESTORE:
 		case OPT_INCOMING:
@@ -261,7 +280,9 @@ static int vm_run(int argc, char **argv)
 			cfg.kernel = image_kernel;
 		if (!cfg.initrd)
 			cfg.initrd = image_initrd;
-		if (!cfg.cmdline)
+		if (!cfg.cmdline && cfg.console_virtio)
+			cfg.cmdline = cfg.nr_disks ? "console=hvc0 root=/dev/vda" : "console=hvc0";
+		else if (!cfg.cmdline)
 			cfg.cmdline = cfg.nr_disks ? "console=ttyS0 root=/dev/vda" : "console=ttyS0";
 	}
 	if (!cfg.kernel && !cfg.bios) {

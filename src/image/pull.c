@@ -582,7 +582,7 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 	int ret = -1;
 	char *debs = NULL, *lock = NULL, *man_path = NULL, *ksum = NULL, *bsum = NULL;
 	char *img_path = NULL, *initrd_path = NULL, *img_sum = NULL, *initrd_sum = NULL;
-	char *pk_hex = NULL, *mod_list = NULL, *man = NULL, *disk_path = NULL;
+	char *pk_hex = NULL, *mod_list = NULL, *man = NULL, *disk_path = NULL, *init_sum = NULL;
 	char *mirror = xstrdup(o->mirror ? o->mirror : DEFAULT_MIRROR);
 	size_t ml = strlen(mirror);
 	while (ml > 0 && mirror[ml - 1] == '/')
@@ -650,6 +650,10 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 	s.idx = NULL;
 	note(o, "kernel: %s %s; busybox: %s %s", kp->name, kp->version, bp->name, bp->version);
 	ksum = hex(kp->sha256);
+	/* A newer /init (this build's) makes the initramfs out of date. */
+	uint8_t init_bin[APT_SHA256_LEN];
+	sha256_buf(initramfs_init_script, strlen(initramfs_init_script), init_bin);
+	init_sum = hex(init_bin);
 	bsum = hex(bp->sha256);
 	char disk_size_s[32];
 	snprintf(disk_size_s, sizeof(disk_size_s), "%llu", (unsigned long long)o->disk_size);
@@ -673,7 +677,8 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 			  manifest_is(&s.old, "kernel_deb_sha256", ksum) &&
 			  manifest_is(&s.old, "busybox_deb_sha256", bsum) &&
 			  manifest_file_ok(&s.old, s.dir, "Image", "Image_sha256") &&
-			  manifest_file_ok(&s.old, s.dir, "initrd.img", "initrd_sha256");
+			  manifest_file_ok(&s.old, s.dir, "initrd.img", "initrd_sha256") &&
+			  manifest_is(&s.old, "init_sha256", init_sum);
 	bool disk_ok = !disk_path || (manifest_is(&s.old, "disk", disk_path) &&
 				      manifest_is(&s.old, "disk_size", disk_size_s) &&
 				      access(disk_path, R_OK) == 0);
@@ -797,9 +802,9 @@ int image_pull(const struct image_pull_opts *o, struct image_pull_result *res, s
 		"name=%s\nrelease=%s\nmirror=%s\nrelease_date=%s\npackages_sha256=%s\n"
 		"kernel_package=%s\nkernel_version=%s\nkernel_deb_sha256=%s\nkernel_release=%s\n"
 		"busybox_package=%s\nbusybox_version=%s\nbusybox_deb_sha256=%s\n"
-		"modules=%s\nImage_sha256=%s\ninitrd_sha256=%s\n%s%s%s%s%s",
+		"modules=%s\nImage_sha256=%s\ninitrd_sha256=%s\ninit_sha256=%s\n%s%s%s%s%s",
 		name, release, mirror, s.rel->date ? s.rel->date : "", pk_hex, kp->name, kp->version,
-		ksum, kver, bp->name, bp->version, bsum, mod_list, img_sum, initrd_sum,
+		ksum, kver, bp->name, bp->version, bsum, mod_list, img_sum, initrd_sum, init_sum,
 		keep_disk ? "disk=" : "", keep_disk ? keep_disk : "", keep_disk ? "\ndisk_size=" : "",
 		keep_disk ? keep_size : "", keep_disk ? "\n" : "");
 	wr = write_file_atomic(man_path, man, strlen(man), 0644);
@@ -822,6 +827,7 @@ done:
 	res->elapsed_ns = now_ns() - t0;
 out:
 	free(mirror);
+	free(init_sum);
 	free(disk_path);
 	free(debs);
 	free(lock);

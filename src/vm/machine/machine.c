@@ -60,6 +60,7 @@ struct machine {
 	struct net_backend *net;
 	struct virtio_net *vnet;
 	struct virtio_rng *vrng;
+	struct virtio_console *vcon; /* when the console is hvc0 */
 
 	struct chardev *console;
 	struct sbi_env sbi;
@@ -178,7 +179,7 @@ static const struct cpu_platform_ops machine_cpu_ops = {
 static void console_tx(void *opaque, uint8_t c)
 {
 	struct machine *m = opaque;
-	if (m->console)
+	if (m->console && !m->vcon)
 		chardev_write(m->console, &c, 1);
 }
 
@@ -194,9 +195,17 @@ static size_t console_input(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
 	pthread_mutex_lock(&m->lock);
-	size_t n = uart16550_rx_push(&m->uart, buf, len);
+	size_t n = m->vcon ? virtio_console_input(m->vcon, buf, len) : uart16550_rx_push(&m->uart, buf, len);
 	pthread_mutex_unlock(&m->lock);
 	return n;
+}
+
+/* hvc0 output (board lock held) */
+static void vcon_output(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+	if (m->console)
+		chardev_write(m->console, buf, len);
 }
 
 static void console_quit(void *opaque)
@@ -258,7 +267,7 @@ static struct irq_line machine_slot_irq(struct machine *m)
 }
 
 /* Disks first (vda, vdb, ... in the order given), then the NIC, then the
- * RNG, one virtio-mmio slot each. */
+ * RNG, then the console, one virtio-mmio slot each. */
 static int machine_add_virtio(struct machine *m, struct verr **err)
 {
 	const struct machine_config *cfg = &m->cfg;
@@ -290,6 +299,14 @@ static int machine_add_virtio(struct machine *m, struct verr **err)
 		m->vrng = virtio_rng_create(&m->gmem, machine_slot_irq(m), &m->lock);
 		machine_add_slot(m, virtio_rng_transport(m->vrng));
 	}
+	if (cfg->console_virtio) {
+		if (m->nr_virtio == VM_VIRTIO_SLOTS)
+			return verr_set(err, 0, "virtio console: all %d virtio-mmio slots are taken (use fewer disks)",
+					VM_VIRTIO_SLOTS);
+		const struct virtio_console_io io = { .output = vcon_output, .rx_ready = console_rx_space, .opaque = m };
+		m->vcon = virtio_console_create(&io, &m->gmem, machine_slot_irq(m), &m->lock);
+		machine_add_slot(m, virtio_console_transport(m->vcon));
+	}
 	return 0;
 }
 
@@ -307,6 +324,7 @@ static void machine_destroy_virtio(struct machine *m)
 		block_close(m->disks[i]);
 	}
 	virtio_rng_destroy(m->vrng);
+	virtio_console_destroy(m->vcon);
 }
 
 /* ---- boot ---- */

@@ -42,6 +42,8 @@ struct machine_config {
 	int console_in_fd;     /* -1: no console input */
 	int console_out_fd;    /* -1: console output discarded */
 	bool console_raw;      /* raw mode + Ctrl-A escapes when in_fd is a tty */
+	bool console_virtio;   /* the console on a virtio-console (hvc0), after the
+				  other virtio devices; the UART stays, unconnected */
 	struct machine_disk disks[VM_MAX_DISKS]; /* virtio-blk: vda, vdb, ... */
 	unsigned nr_disks;
 	const char *net;       /* --net spec (see vm/net/net.h); NULL: no NIC */
