@@ -1,5 +1,7 @@
 /* `vessel vm ...`: run a virtual machine in the foreground. */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +13,19 @@
 #include "base/util.h"
 #include "cli/cli.h"
 #include "image/image.h"
+#include "vm/api/api.h"
 #include "vm/machine/machine.h"
+#include "vm/machine/vmstate.h"
+#include "vm/state/snap.h"
 
 static void vm_usage(FILE *f)
 {
 	fputs("usage: vessel vm run --kernel FILE [options]\n"
+	      "       vessel vm run --restore SNAPSHOT [--disk ...] [--net ...] [options]\n"
+	      "       vessel vm clone SNAPSHOT NAME [--dir DIR] [run options]\n"
+	      "       vessel vm status|pause|resume --api-socket PATH [--json]\n"
+	      "       vessel vm shutdown --api-socket PATH [--timeout SECONDS]\n"
+	      "       vessel vm snapshot --api-socket PATH [--paused] FILE\n"
 	      "\n"
 	      "Runs a RISC-V RV64GC virtual machine (QEMU `virt` compatible board) in the\n"
 	      "foreground with its console on stdio. Ctrl-A x quits, Ctrl-A h helps.\n"
@@ -45,10 +55,17 @@ static void vm_usage(FILE *f)
 	      "                     (ttyS0, default) or a virtio-console (hvc0; the UART\n"
 	      "                     stays, unconnected); boot with --append console=hvc0\n"
 	      "                     (the default cmdline of --image does)\n"
+	      "  --api-socket PATH  serve the control API (HTTP+JSON, docs/api.md) on PATH\n"
+	      "  --restore FILE     resume a snapshot (RAM mapped lazily from FILE, which\n"
+	      "                     must stay in place while the VM runs); the machine's\n"
+	      "                     shape comes from it: --disk/--net/--mac override\n"
+	      "  --force-disks      restore even if a disk changed since the snapshot\n"
+	      "  --paused           restore without running the guest (resume it through\n"
+	      "                     the API)\n"
 	      "  --dump-dtb FILE    write the device tree blob to FILE and exit\n"
 	      "  -v, --verbose      more log output (repeat for debug)\n"
 	      "\n"
-	      "not supported yet: --api-socket, --restore, --incoming\n"
+	      "not supported yet: --incoming\n"
 	      "\n"
 	      "Exit status: 0 when the guest powers off; the guest's code when it reports\n"
 	      "a failure through the test device; 1 when it cannot continue; 2 for bad usage.\n",
@@ -67,7 +84,7 @@ static void vm_on_signal(int sig)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_BIOS, OPT_MEMORY, OPT_CPUS, OPT_DUMP_DTB,
 	OPT_DISK, OPT_NET, OPT_API, OPT_RESTORE, OPT_INCOMING, OPT_HELP, OPT_IMAGE, OPT_MAC, OPT_NAME,
-	OPT_NO_RNG, OPT_CONSOLE,
+	OPT_NO_RNG, OPT_CONSOLE, OPT_FORCE_DISKS, OPT_DIR, OPT_PAUSED,
 };
 
 /* FILE[,format=raw|qcow2][,readonly] */
@@ -134,7 +151,62 @@ static void default_mac(const char *key, uint8_t mac[6])
 	mac[5] = (uint8_t)h;
 }
 
-static int vm_run(int argc, char **argv)
+/* The state of a --restore in progress: the reader stays open while the
+ * machine loads the rest of the stream. */
+struct restore_ctx {
+	struct vstream *s;
+	struct snap_reader *r;
+	struct vmstate_config vc;
+	struct snap_section first;
+	bool have_vc;
+};
+
+static void restore_ctx_free(struct restore_ctx *rc)
+{
+	snap_reader_destroy(rc->r);
+	vstream_destroy(rc->s);
+	if (rc->have_vc)
+		vmstate_config_free(&rc->vc);
+}
+
+/* Opens a snapshot and decodes its first section, the machine's config. */
+static int restore_open(const char *path, struct restore_ctx *rc, struct verr **err)
+{
+	if (vstream_file_reader(path, &rc->s, err) < 0 || snap_reader_new(rc->s, SNAP_R_LAZY_RAM, &rc->r, err) < 0)
+		return -1;
+	if (snap_reader_header(rc->r)->flags & SNAP_F_STREAM)
+		return verr_set(err, EINVAL, "a migration stream, not a snapshot");
+	int n = snap_reader_next(rc->r, &rc->first, err);
+	if (n < 0)
+		return -1;
+	if (n == 0 || strcmp(rc->first.name, "machine"))
+		return verr_set(err, EINVAL, "the first section is not the machine's configuration");
+	if (vmstate_config_parse(&rc->first, &rc->vc, err) < 0)
+		return -1;
+	rc->have_vc = true;
+	return 0;
+}
+
+/* Creates the overlays of a clone: DIR/NAME-vdX.qcow2 backed by each disk
+ * of the snapshot. */
+static int clone_disks(const struct vmstate_config *vc, const char *name, const char *dir, struct machine_config *cfg,
+		       char **paths, struct verr **err)
+{
+	for (unsigned i = 0; i < vc->cfg.nr_disks; i++) {
+		paths[i] = xasprintf("%s/%s-vd%c.qcow2", dir, name, 'a' + i);
+		if (access(paths[i], F_OK) == 0)
+			return verr_set(err, EEXIST, "clone disk '%s' exists already (remove it or pick another name)",
+					paths[i]);
+		if (qcow2_create(paths[i], vc->disks[i].virtual_size, vc->disks[i].path, err) < 0)
+			return verr_wrap(err, "create overlay of '%s'", vc->disks[i].path);
+		cfg->disks[i] = (struct machine_disk){ .path = paths[i], .format = BLOCK_FMT_QCOW2,
+						       .readonly = vc->disks[i].readonly };
+	}
+	cfg->nr_disks = vc->cfg.nr_disks;
+	return 0;
+}
+
+static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const char *clone_name)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, OPT_KERNEL },
@@ -154,10 +226,14 @@ static int vm_run(int argc, char **argv)
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "no-rng", no_argument, NULL, OPT_NO_RNG },
 		{ "console", required_argument, NULL, OPT_CONSOLE },
+		{ "force-disks", no_argument, NULL, OPT_FORCE_DISKS },
+		{ "paused", no_argument, NULL, OPT_PAUSED },
+		{ "dir", required_argument, NULL, OPT_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t t_start = now_ns();
 	struct machine_config cfg = {
 		.ram_size = VM_DEFAULT_RAM,
 		.nr_cpus = 1,
@@ -166,42 +242,50 @@ static int vm_run(int argc, char **argv)
 		.console_raw = true,
 		.rng = true,
 	};
-	const char *dump_dtb = NULL, *image = NULL, *name = NULL;
-	bool have_mac = false;
+	const char *dump_dtb = NULL, *image = NULL, *name = clone_name, *api_socket = NULL;
+	const char *restore = clone_snapshot, *clone_dir = ".";
+	bool have_mac = false, force_disks = false, shape_given = false, net_given = false, start_paused = false;
 	cleanup_free char *image_kernel = NULL;
 	cleanup_free char *image_initrd = NULL;
+	const char *prog = clone_snapshot ? "vessel vm clone" : "vessel vm run";
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_KERNEL:
 			cfg.kernel = optarg;
+			shape_given = true;
 			break;
 		case OPT_INITRD:
 			cfg.initrd = optarg;
+			shape_given = true;
 			break;
 		case OPT_APPEND:
 			cfg.cmdline = optarg;
+			shape_given = true;
 			break;
 		case OPT_BIOS:
 			cfg.bios = optarg;
+			shape_given = true;
 			break;
 		case OPT_MEMORY:
 			if (parse_size(optarg, &cfg.ram_size) < 0 || cfg.ram_size < VM_MIN_RAM || cfg.ram_size > VM_MAX_RAM ||
 			    (cfg.ram_size & 4095)) {
-				fprintf(stderr, "vessel vm run: --memory '%s': expected a size from 16M to 16G\n", optarg);
+				fprintf(stderr, "%s: --memory '%s': expected a size from 16M to 16G\n", prog, optarg);
 				return 2;
 			}
+			shape_given = true;
 			break;
 		case OPT_CPUS: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || n < 1 || n > VM_MAX_CPUS) {
-				fprintf(stderr, "vessel vm run: --cpus '%s': expected a number from 1 to %d\n", optarg,
+				fprintf(stderr, "%s: --cpus '%s': expected a number from 1 to %d\n", prog, optarg,
 					VM_MAX_CPUS);
 				return 2;
 			}
 			cfg.nr_cpus = (unsigned)n;
+			shape_given = true;
 			break;
 		}
 		case OPT_DUMP_DTB:
@@ -209,7 +293,7 @@ static int vm_run(int argc, char **argv)
 			break;
 		case OPT_DISK:
 			if (cfg.nr_disks == VM_MAX_DISKS) {
-				fprintf(stderr, "vessel vm run: at most %d --disk options\n", VM_MAX_DISKS);
+				fprintf(stderr, "%s: at most %d --disk options\n", prog, VM_MAX_DISKS);
 				return 2;
 			}
 			if (parse_disk(optarg, &cfg.disks[cfg.nr_disks]) < 0)
@@ -218,11 +302,12 @@ static int vm_run(int argc, char **argv)
 			break;
 		case OPT_NET:
 			cfg.net = optarg;
+			net_given = true;
 			break;
 		case OPT_MAC:
 			if (parse_mac(optarg, cfg.mac) < 0) {
-				fprintf(stderr, "vessel vm run: --mac '%s': expected a unicast address like 52:54:00:12:34:56\n",
-					optarg);
+				fprintf(stderr, "%s: --mac '%s': expected a unicast address like 52:54:00:12:34:56\n",
+					prog, optarg);
 				return 2;
 			}
 			have_mac = true;
@@ -232,9 +317,11 @@ static int vm_run(int argc, char **argv)
 			break;
 		case OPT_IMAGE:
 			image = optarg;
+			shape_given = true;
 			break;
 		case OPT_NO_RNG:
 			cfg.rng = false;
+			shape_given = true;
 			break;
 		case OPT_CONSOLE:
 			/* ttyS0/hvc0: the guest's names for them, as users of
@@ -250,9 +337,30 @@ static int vm_run(int argc, char **argv)
 			}
 			break;
 		case OPT_API:
+			api_socket = optarg;
+			break;
 		case OPT_RESTORE:
+			if (clone_snapshot) {
+				fprintf(stderr, "%s: --restore: the snapshot is the first argument\n", prog);
+				return 2;
+			}
+			restore = optarg;
+			break;
+		case OPT_FORCE_DISKS:
+			force_disks = true;
+			break;
+		case OPT_PAUSED:
+			start_paused = true;
+			break;
+		case OPT_DIR:
+			if (!clone_snapshot) {
+				fprintf(stderr, "%s: --dir is an option of vessel vm clone\n", prog);
+				return 2;
+			}
+			clone_dir = optarg;
+			break;
 		case OPT_INCOMING:
-			fprintf(stderr, "vessel vm run: %s is not supported yet\n", argv[optind - 1]);
+			fprintf(stderr, "%s: %s is not supported yet\n", prog, argv[optind - 1]);
 			return 2;
 		case 'v':
 			log_level_current++;
@@ -266,43 +374,106 @@ static int vm_run(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "vessel vm run: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
 		return 2;
 	}
-	if (image) {
-		struct verr *ierr = NULL;
-		if (image_resolve(image, &image_kernel, &image_initrd, &ierr) < 0) {
-			fprintf(stderr, "vessel vm run: --image: %s\n", ierr->msg);
-			verr_free(ierr);
-			return 1;
+	struct verr *err = NULL;
+	struct restore_ctx rc = { 0 };
+	char *clone_paths[VM_MAX_DISKS] = { 0 };
+	int ret = 1;
+	struct machine *m = NULL;
+	struct vm_api *api = NULL;
+	if (restore) {
+		if (shape_given || dump_dtb) {
+			fprintf(stderr, "%s: the machine (memory, cpus, images, rng) comes from the snapshot: "
+					"only --disk, --net, --mac, --name, --api-socket may be given with it\n", prog);
+			return 2;
 		}
-		if (!cfg.kernel)
-			cfg.kernel = image_kernel;
-		if (!cfg.initrd)
-			cfg.initrd = image_initrd;
-		if (!cfg.cmdline && cfg.console_virtio)
-			cfg.cmdline = cfg.nr_disks ? "console=hvc0 root=/dev/vda" : "console=hvc0";
-		else if (!cfg.cmdline)
-			cfg.cmdline = cfg.nr_disks ? "console=ttyS0 root=/dev/vda" : "console=ttyS0";
+		if (restore_open(restore, &rc, &err) < 0) {
+			verr_wrap(&err, "restore '%s'", restore);
+			goto fail;
+		}
+		/* the snapshot's machine, with the console of this process and
+		 * the overrides given */
+		struct machine_config sc = rc.vc.cfg;
+		sc.console_in_fd = cfg.console_in_fd;
+		sc.console_out_fd = cfg.console_out_fd;
+		sc.console_raw = cfg.console_raw;
+		if (cfg.nr_disks) {
+			memcpy(sc.disks, cfg.disks, sizeof(sc.disks));
+			sc.nr_disks = cfg.nr_disks;
+		}
+		if (net_given) {
+			if (!strcmp(cfg.net, "none") != !rc.vc.cfg.net) {
+				fprintf(stderr, "%s: --net: the snapshot's VM %s a NIC; a restore keeps the devices\n",
+					prog, rc.vc.cfg.net ? "has" : "has no");
+				ret = 2;
+				goto out;
+			}
+			sc.net = cfg.net;
+		}
+		if (clone_snapshot) {
+			if (clone_disks(&rc.vc, clone_name, clone_dir, &sc, clone_paths, &err) < 0) {
+				verr_wrap(&err, "clone '%s'", clone_name);
+				goto fail;
+			}
+			if (!have_mac)
+				default_mac(clone_name, sc.mac);
+		}
+		if (have_mac)
+			memcpy(sc.mac, cfg.mac, 6);
+		if (!force_disks && vmstate_check_disks(&rc.vc, &sc, &err) < 0) {
+			verr_wrap(&err, "restore '%s'", restore);
+			goto fail;
+		}
+		cfg = sc;
+	} else {
+		if (image) {
+			if (image_resolve(image, &image_kernel, &image_initrd, &err) < 0) {
+				verr_wrap(&err, "--image");
+				goto fail;
+			}
+			if (!cfg.kernel)
+				cfg.kernel = image_kernel;
+			if (!cfg.initrd)
+				cfg.initrd = image_initrd;
+			if (!cfg.cmdline && cfg.console_virtio)
+				cfg.cmdline = cfg.nr_disks ? "console=hvc0 root=/dev/vda" : "console=hvc0";
+			else if (!cfg.cmdline)
+				cfg.cmdline = cfg.nr_disks ? "console=ttyS0 root=/dev/vda" : "console=ttyS0";
+		}
+		if (!cfg.kernel && !cfg.bios) {
+			fprintf(stderr, "%s: --kernel FILE (or --image NAME, or --restore SNAPSHOT) is required\n", prog);
+			return 2;
+		}
+		cleanup_free char *disk0 = cfg.nr_disks ? realpath(cfg.disks[0].path, NULL) : NULL;
+		if (!have_mac)
+			default_mac(name ? name : disk0, cfg.mac);
 	}
-	if (!cfg.kernel && !cfg.bios) {
-		fprintf(stderr, "vessel vm run: --kernel FILE (or --image NAME) is required\n");
-		return 2;
+	if (start_paused && (!restore || !api_socket)) {
+		fprintf(stderr, "%s: --paused needs --restore and --api-socket (POST /vm/resume starts it)\n", prog);
+		ret = 2;
+		goto out;
 	}
-	cleanup_free char *disk0 = cfg.nr_disks ? realpath(cfg.disks[0].path, NULL) : NULL;
-	if (!have_mac)
-		default_mac(name ? name : disk0, cfg.mac);
 	if (dump_dtb) {
 		cfg.console_in_fd = cfg.console_out_fd = -1;
 		cfg.console_raw = false;
 	}
 
-	struct verr *err = NULL;
-	struct machine *m = machine_create(&cfg, &err);
-	if (!m) {
-		fprintf(stderr, "vessel vm run: %s\n", err->msg);
-		verr_free(err);
-		return 1;
+	uint64_t t_restore = now_ns();
+	m = restore ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);
+	if (!m)
+		goto fail;
+	if (restore) {
+		if (machine_load_section(m, &rc.first, &err) < 0 ||
+		    machine_load_state(m, rc.r, getenv("VESSEL_RESTORE_COPY") ? 0 : VMSTATE_MAP_RAM, &err) < 0 ||
+		    (!start_paused && machine_resume(m, &err) < 0)) {
+			verr_wrap(&err, "restore '%s'", restore);
+			goto fail;
+		}
+		uint64_t t_run = now_ns();
+		log_info("restore: guest running %.2f ms after the restore started (%.2f ms after process start)",
+			 (double)(t_run - t_restore) / 1e6, (double)(t_run - t_start) / 1e6);
 	}
 	if (dump_dtb) {
 		size_t len;
@@ -310,11 +481,13 @@ static int vm_run(int argc, char **argv)
 		int r = write_file_atomic(dump_dtb, dtb, len, 0644);
 		machine_destroy(m);
 		if (r < 0) {
-			fprintf(stderr, "vessel vm run: --dump-dtb '%s': %s\n", dump_dtb, strerror(-r));
+			fprintf(stderr, "%s: --dump-dtb '%s': %s\n", prog, dump_dtb, strerror(-r));
 			return 1;
 		}
 		return 0;
 	}
+	if (api_socket && machine_api_start(m, api_socket, &api, &err) < 0)
+		goto fail;
 
 	/* The terminal is in raw mode from here: restore it on every exit,
 	 * signals included. A closed stdout must not kill the VMM. */
@@ -328,14 +501,214 @@ static int vm_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	int status = machine_run(m, &err);
+	vm_api_stop(api);
+	api = NULL;
 	machine_destroy(m);
+	m = NULL;
 	vm_signal_machine = NULL;
 	if (status < 0) {
-		fprintf(stderr, "\r\nvessel vm run: %s\n", err->msg);
+		fprintf(stderr, "\r\n%s: %s\n", prog, err->msg);
 		verr_free(err);
-		return 1;
+		ret = 1;
+		goto out;
 	}
-	return status;
+	ret = status;
+	goto out;
+fail:
+	fprintf(stderr, "%s: %s\n", prog, err ? err->msg : "failed");
+	verr_free(err);
+	ret = 1;
+out:
+	vm_api_stop(api);
+	machine_destroy(m);
+	restore_ctx_free(&rc);
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+		free(clone_paths[i]);
+	return ret;
+}
+
+static int vm_run(int argc, char **argv)
+{
+	return vm_run_main(argc, argv, NULL, NULL);
+}
+
+/* vessel vm clone SNAPSHOT NAME [run options] */
+static int vm_clone(int argc, char **argv)
+{
+	if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+		fprintf(stderr, "usage: vessel vm clone SNAPSHOT NAME [--dir DIR] [--net ...] [--api-socket PATH] ...\n");
+		return 2;
+	}
+	const char *snap = argv[1], *name = argv[2];
+	if (!*name || strchr(name, '/')) {
+		fprintf(stderr, "vessel vm clone: NAME '%s' must be a plain name\n", name);
+		return 2;
+	}
+	/* the options follow: shift them into place for getopt */
+	argv[2] = argv[0];
+	return vm_run_main(argc - 2, argv + 2, snap, name);
+}
+
+/* ---- control API clients ---- */
+
+/* Prints the server's error (its message chain) and returns 1. */
+static int api_failed(const char *cmd, long status, json_t *reply)
+{
+	json_t *e = reply ? json_object_get(reply, "error") : NULL;
+	fprintf(stderr, "vessel vm %s: %s (HTTP %ld)\n", cmd, json_is_string(e) ? json_string_value(e) : "failed",
+		status);
+	return 1;
+}
+
+static int api_request(const char *cmd, const char *sock, const char *method, const char *path, json_t *body,
+		       json_t **reply, long *status)
+{
+	struct verr *err = NULL;
+	if (vm_api_call(sock, method, path, body, status, reply, &err) < 0) {
+		fprintf(stderr, "vessel vm %s: %s\n", cmd, err->msg);
+		verr_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_status(json_t *r)
+{
+	printf("state:   %s\n", json_string_value(json_object_get(r, "state")) ?: "?");
+	printf("cpus:    %lld\n", (long long)json_integer_value(json_object_get(r, "cpus")));
+	printf("memory:  %lld MiB\n", (long long)json_integer_value(json_object_get(r, "memory")) >> 20);
+	printf("uptime:  %.1f s\n", (double)json_integer_value(json_object_get(r, "uptime_ms")) / 1000);
+	const char *key;
+	json_t *d;
+	json_object_foreach(json_object_get(r, "devices"), key, d)
+	{
+		printf("%-8s %s", key, json_string_value(json_object_get(d, "type")) ?: "");
+		const char *k2;
+		json_t *v;
+		json_object_foreach(d, k2, v)
+		{
+			if (json_is_integer(v))
+				printf(" %s=%lld", k2, (long long)json_integer_value(v));
+			else if (json_is_string(v) && strcmp(k2, "type"))
+				printf(" %s=%s", k2, json_string_value(v));
+		}
+		printf("\n");
+	}
+}
+
+/* vessel vm status|pause|resume|shutdown|snapshot --api-socket PATH ... */
+static int vm_client(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	static const struct option opts[] = {
+		{ "api-socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },	{ "paused", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	bool json_out = false, paused = false;
+	long timeout = -1;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'j': json_out = true; break;
+		case 'p': paused = true; break;
+		case 't': {
+			char *end;
+			timeout = strtol(optarg, &end, 10);
+			if (!*optarg || *end || timeout < 0 || timeout > VM_API_SHUTDOWN_MAX_S) {
+				fprintf(stderr, "vessel vm %s: --timeout '%s': expected seconds from 0 to %d\n", cmd,
+					optarg, VM_API_SHUTDOWN_MAX_S);
+				return 2;
+			}
+			break;
+		}
+		case 'h': vm_usage(stdout); return 0;
+		default: vm_usage(stderr); return 2;
+		}
+	}
+	if (!sock) {
+		fprintf(stderr, "vessel vm %s: --api-socket PATH is required\n", cmd);
+		return 2;
+	}
+	bool is_snap = !strcmp(cmd, "snapshot");
+	if (is_snap ? optind != argc - 1 : optind != argc) {
+		fprintf(stderr, is_snap ? "vessel vm snapshot: expected one FILE\n" : "vessel vm %s: unexpected argument\n",
+			cmd);
+		return 2;
+	}
+	if ((timeout >= 0 && strcmp(cmd, "shutdown")) || (paused && !is_snap)) {
+		fprintf(stderr, "vessel vm %s: option not valid for this command\n", cmd);
+		return 2;
+	}
+	json_t *reply = NULL, *body = NULL;
+	long status = 0;
+	int ret;
+	if (!strcmp(cmd, "status")) {
+		if (api_request(cmd, sock, "GET", "/vm", NULL, &reply, &status) < 0)
+			return 1;
+		if (status != 200)
+			ret = api_failed(cmd, status, reply);
+		else if (json_out) {
+			char *s = json_dumps(reply, JSON_INDENT(2));
+			printf("%s\n", s);
+			free(s);
+			ret = 0;
+		} else {
+			print_status(reply);
+			ret = 0;
+		}
+	} else if (is_snap) {
+		/* the server resolves relative paths against its own directory:
+		 * send an absolute one */
+		const char *file = argv[optind];
+		cleanup_free char *abs = NULL;
+		if (file[0] != '/') {
+			char cwd[PATH_MAX];
+			if (!getcwd(cwd, sizeof(cwd))) {
+				perror("vessel vm snapshot: getcwd");
+				return 1;
+			}
+			abs = xasprintf("%s/%s", cwd, file);
+			file = abs;
+		}
+		body = json_pack("{s:s, s:b}", "path", file, "paused", paused);
+		uint64_t t0 = now_ns();
+		if (api_request(cmd, sock, "POST", "/vm/snapshot", body, &reply, &status) < 0) {
+			json_decref(body);
+			return 1;
+		}
+		if (status != 200) {
+			ret = api_failed(cmd, status, reply);
+		} else {
+			if (json_out) {
+				char *s = json_dumps(reply, JSON_COMPACT);
+				printf("%s\n", s);
+				free(s);
+			} else {
+				printf("snapshot %s: %lld bytes, VM paused %lld ms (%.0f ms in all)%s\n", file,
+				       (long long)json_integer_value(json_object_get(reply, "bytes")),
+				       (long long)json_integer_value(json_object_get(reply, "ms")),
+				       (double)(now_ns() - t0) / 1e6, paused ? ", stays paused" : "");
+			}
+			ret = 0;
+		}
+	} else {
+		char path[32];
+		snprintf(path, sizeof(path), "/vm/%s", cmd);
+		if (timeout >= 0)
+			body = json_pack("{s:I}", "timeout_s", (json_int_t)timeout);
+		if (api_request(cmd, sock, "POST", path, body, &reply, &status) < 0) {
+			json_decref(body);
+			return 1;
+		}
+		ret = status == 204 || status == 200 ? 0 : api_failed(cmd, status, reply);
+	}
+	json_decref(body);
+	json_decref(reply);
+	return ret;
 }
 
 int cli_vm_main(int argc, char **argv)
@@ -347,6 +720,12 @@ int cli_vm_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return vm_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "clone") == 0)
+		return vm_clone(argc - 1, argv + 1);
+	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown", "snapshot" };
+	for (size_t i = 0; i < ARRAY_SIZE(client_cmds); i++)
+		if (strcmp(argv[1], client_cmds[i]) == 0)
+			return vm_client(argc - 1, argv + 1);
 	fprintf(stderr, "vessel vm: unknown command '%s' (try: vessel vm --help)\n", argv[1]);
 	return 2;
 }

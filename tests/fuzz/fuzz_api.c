@@ -37,7 +37,7 @@ static int f_resume(void *o, struct verr **err)
 	paused = false;
 	return 0;
 }
-static int f_shutdown(void *o, struct verr **err)
+static int f_shutdown(void *o, uint64_t timeout_ms, struct verr **err)
 {
 	return 0;
 }

@@ -71,7 +71,7 @@ static int fake_resume(void *opaque, struct verr **err)
 	return fake_set_paused(opaque, false, err);
 }
 
-static int fake_shutdown(void *opaque, struct verr **err)
+static int fake_shutdown(void *opaque, uint64_t timeout_ms, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
 	vm->shutdown = true;

@@ -30,6 +30,10 @@
 
 /* Largest request body accepted (413 beyond). */
 #define VM_API_MAX_BODY (64 * 1024)
+/* POST /vm/shutdown: seconds before a guest that ignores the request is
+ * stopped by force, by default and at most. */
+#define VM_API_SHUTDOWN_DEFAULT_S 10
+#define VM_API_SHUTDOWN_MAX_S 3600
 
 /* A validated POST /vm/migrate request (strings borrowed for the call). */
 struct vm_api_migrate_req {
@@ -50,9 +54,10 @@ struct vm_api_ops {
 	 * that state. */
 	int (*pause)(void *opaque, struct verr **err);
 	int (*resume)(void *opaque, struct verr **err);
-	/* POST /vm/shutdown: asks the guest to power off (forcing it after a
-	 * timeout); returns once the request is under way. */
-	int (*shutdown)(void *opaque, struct verr **err);
+	/* POST /vm/shutdown {"timeout_s"?: 0..3600, default 10}: asks the
+	 * guest to power off, forcing it after timeout_ms (0: at once);
+	 * returns once the request is under way. */
+	int (*shutdown)(void *opaque, uint64_t timeout_ms, struct verr **err);
 	/* POST /vm/snapshot: writes the snapshot to path (borrowed); the VM is
 	 * paused for it and resumed unless stay_paused. *result gets a new
 	 * object with at least "bytes" and "ms" (server takes ownership). */

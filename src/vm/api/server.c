@@ -133,7 +133,23 @@ static void route_resume(struct vm_api *a, json_t *body, struct api_reply *out)
 
 static void route_shutdown(struct vm_api *a, json_t *body, struct api_reply *out)
 {
-	route_simple(a, body, out, a->ops->shutdown, "shutdown");
+	static const char *const fields[] = {"timeout_s", NULL};
+	if (!check_fields(body, fields, out))
+		return;
+	json_t *t = body ? json_object_get(body, "timeout_s") : NULL;
+	if (t && (!json_is_integer(t) || json_integer_value(t) < 0 ||
+		  json_integer_value(t) > VM_API_SHUTDOWN_MAX_S)) {
+		reply_error(out, 400, "shutdown: \"timeout_s\" must be an integer from 0 to 3600");
+		return;
+	}
+	uint64_t timeout_ms = 1000ull * (t ? (uint64_t)json_integer_value(t) : VM_API_SHUTDOWN_DEFAULT_S);
+	struct verr *e = NULL;
+	if (a->ops->shutdown(a->opaque, timeout_ms, &e) < 0) {
+		reply_verr(out, e, "shutdown");
+		return;
+	}
+	verr_free(e);
+	out->status = 204;
 }
 
 static void route_snapshot(struct vm_api *a, json_t *body, struct api_reply *out)

@@ -14,9 +14,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 struct hart;
+struct state_buf;
 
 /* Privilege levels (encoding of mstatus.MPP). */
 enum { PRIV_U = 0, PRIV_S = 1, PRIV_M = 3 };
@@ -119,5 +123,14 @@ uint64_t hart_get_reg(const struct hart *h, unsigned reg);
 void hart_set_reg(struct hart *h, unsigned reg, uint64_t v);
 unsigned hart_get_id(const struct hart *h);
 uint64_t hart_get_pc(const struct hart *h);
+
+/* Snapshots and migration (hart_state.c). The hart's thread must not be
+ * running. save appends the architectural state (registers, pc, privilege,
+ * every CSR incl. mtimecmp/stimecmp, fcsr, WFI and HSM state; not the TLB or
+ * the LR reservation) to b in an explicit little-endian layout. load
+ * validates bytes from a file or a socket and installs them, or returns -1
+ * with *err (EINVAL) leaving the hart unchanged. */
+void hart_save_state(const struct hart *h, struct state_buf *b);
+int hart_load_state(struct hart *h, const void *data, size_t len, struct verr **err);
 
 #endif

@@ -27,6 +27,7 @@
 #define MCR_LOOP 0x10
 #define LSR_DR 0x01
 #define LSR_OE 0x02
+#define LSR_BI 0x10
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MSR_CTS 0x10
@@ -83,6 +84,16 @@ size_t uart16550_rx_push(struct uart16550 *u, const uint8_t *buf, size_t len)
 	if (n)
 		uart_update(u);
 	return n;
+}
+
+bool uart16550_rx_break(struct uart16550 *u)
+{
+	if ((u->s.mcr & MCR_LOOP) || u->s.rx_count)
+		return false;
+	uart_rx_byte(u, 0);
+	u->s.lsr_err |= LSR_BI;
+	uart_update(u);
+	return true;
 }
 
 size_t uart16550_rx_take(struct uart16550 *u, uint8_t *buf, size_t len)

@@ -46,6 +46,13 @@ void uart16550_init(struct uart16550 *u);
  * (less than len when the FIFO is full). Board lock held. */
 size_t uart16550_rx_push(struct uart16550 *u, const uint8_t *buf, size_t len);
 
+/* A BREAK condition on the line: a NUL character flagged with LSR.BI, as a
+ * terminal's break key sends it (Linux reads break + key as magic SysRq
+ * on its serial console). Only when the RX FIFO is empty, so the flag is
+ * attached to the right character: returns false otherwise (try again
+ * later). Board lock held. */
+bool uart16550_rx_break(struct uart16550 *u);
+
 /* Takes up to len received bytes out of the RX FIFO (the SBI console read
  * path shares the UART's input). Returns the count. Board lock held. */
 size_t uart16550_rx_take(struct uart16550 *u, uint8_t *buf, size_t len);

@@ -1,4 +1,5 @@
 #include "vm/machine/machine.h"
+#include "vm/machine/machine_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -7,20 +8,9 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "base/log.h"
 #include "base/util.h"
-#include "vm/backend/chardev.h"
-#include "vm/cpu/cpu.h"
-#include "vm/dev/aclint.h"
-#include "vm/dev/goldfish_rtc.h"
-#include "vm/dev/plic.h"
-#include "vm/dev/syscon.h"
-#include "vm/dev/uart16550.h"
 #include "vm/machine/fdt.h"
 #include "vm/machine/loader.h"
-#include "vm/machine/sbi.h"
-#include "vm/net/net.h"
-#include "vm/virtio/virtio_devices.h"
 
 /* fw_dynamic_info (OpenSBI include/sbi/fw_dynamic.h), version 2. */
 #define FW_DYNAMIC_INFO_MAGIC 0x4942534full
@@ -28,47 +18,6 @@
 #define FW_DYNAMIC_INFO_NEXT_MODE_S 1
 struct fw_dynamic_info {
 	uint64_t magic, version, next_addr, next_mode, options, boot_hart;
-};
-
-enum machine_req { REQ_NONE, REQ_RESET, REQ_EXIT, REQ_FATAL };
-
-struct machine {
-	struct machine_config cfg;
-	struct cpu_shared sh;
-	struct hart *harts[VM_MAX_CPUS];
-	pthread_t threads[VM_MAX_CPUS];
-
-	pthread_mutex_t lock; /* the board lock: devices and requests */
-	pthread_cond_t cond;  /* requests for the run loop */
-	enum machine_req req;
-	int exit_status;
-	char fatal_msg[160];
-
-	struct aclint aclint;
-	struct plic plic;
-	struct uart16550 uart;
-	struct goldfish_rtc rtc;
-	struct syscon syscon;
-	struct dev_region regions[5 + VM_VIRTIO_SLOTS];
-	unsigned nr_regions;
-
-	/* virtio devices and the host resources behind them */
-	struct guest_mem gmem;
-	unsigned nr_virtio;
-	struct block *disks[VM_MAX_DISKS];
-	struct virtio_blk *vblk[VM_MAX_DISKS];
-	struct net_backend *net;
-	struct virtio_net *vnet;
-	struct virtio_rng *vrng;
-	struct virtio_console *vcon; /* when the console is hvc0 */
-
-	struct chardev *console;
-	struct sbi_env sbi;
-	struct log_ratelimit mmio_rl;
-
-	void *dtb;
-	size_t dtb_len;
-	uint64_t dtb_gpa;
 };
 
 /* ---- requests from guests and the user ---- */
@@ -179,7 +128,10 @@ static const struct cpu_platform_ops machine_cpu_ops = {
 static void console_tx(void *opaque, uint8_t c)
 {
 	struct machine *m = opaque;
-	if (m->console && !m->vcon)
+	if (m->vcon)
+		return; /* the terminal is on hvc0: the UART is unconnected */
+	atomic_fetch_add_explicit(&m->console_out_bytes, 1, memory_order_relaxed);
+	if (m->console)
 		chardev_write(m->console, &c, 1);
 }
 
@@ -195,8 +147,13 @@ static size_t console_input(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
 	pthread_mutex_lock(&m->lock);
-	size_t n = m->vcon ? virtio_console_input(m->vcon, buf, len) : uart16550_rx_push(&m->uart, buf, len);
+	/* nothing reaches a paused guest: the backend keeps the input and
+	 * offers it again on resume (chardev_notify_space) */
+	size_t n = m->paused ? 0
+		   : m->vcon ? virtio_console_input(m->vcon, buf, len)
+			     : uart16550_rx_push(&m->uart, buf, len);
 	pthread_mutex_unlock(&m->lock);
+	atomic_fetch_add_explicit(&m->console_in_bytes, n, memory_order_relaxed);
 	return n;
 }
 
@@ -204,6 +161,7 @@ static size_t console_input(void *opaque, const uint8_t *buf, size_t len)
 static void vcon_output(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
+	atomic_fetch_add_explicit(&m->console_out_bytes, len, memory_order_relaxed);
 	if (m->console)
 		chardev_write(m->console, buf, len);
 }
@@ -216,6 +174,7 @@ static void console_quit(void *opaque)
 static void sbi_console_write(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
+	atomic_fetch_add_explicit(&m->console_out_bytes, len, memory_order_relaxed);
 	if (m->console)
 		chardev_write(m->console, buf, len);
 }
@@ -329,6 +288,24 @@ static void machine_destroy_virtio(struct machine *m)
 
 /* ---- boot ---- */
 
+/* Drops every page of guest RAM (reboot). RAM mapped from a snapshot file
+ * becomes anonymous memory again (MADV_DONTNEED would bring the file's
+ * pages back). */
+static int machine_ram_reset(struct machine *m, struct verr **err)
+{
+	if (m->ram_from_file) {
+		void *p = mmap(m->sh.ram_hva, m->sh.ram_size, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+		if (p == MAP_FAILED)
+			return verr_set(err, errno, "clear guest RAM");
+		m->ram_from_file = false;
+		return 0;
+	}
+	if (madvise(m->sh.ram_hva, m->sh.ram_size, MADV_DONTNEED) < 0)
+		return verr_set(err, errno, "clear guest RAM");
+	return 0;
+}
+
 static uint64_t align_down(uint64_t v, uint64_t a)
 {
 	return v & ~(a - 1);
@@ -430,7 +407,7 @@ static int machine_boot(struct machine *m, struct verr **err)
 	return 0;
 }
 
-struct machine *machine_create(const struct machine_config *cfg, struct verr **err)
+static struct machine *machine_new(const struct machine_config *cfg, bool incoming, struct verr **err)
 {
 	if (cfg->nr_cpus < 1 || cfg->nr_cpus > VM_MAX_CPUS) {
 		verr_set(err, 0, "%u cpus: must be 1 to %u", cfg->nr_cpus, VM_MAX_CPUS);
@@ -441,12 +418,14 @@ struct machine *machine_create(const struct machine_config *cfg, struct verr **e
 			 (unsigned long long)cfg->ram_size);
 		return NULL;
 	}
-	if (!cfg->kernel && !cfg->bios) {
+	if (!incoming && !cfg->kernel && !cfg->bios) {
 		verr_set(err, 0, "no --kernel (or --bios) to boot");
 		return NULL;
 	}
 	struct machine *m = xcalloc(1, sizeof(*m));
 	m->cfg = *cfg;
+	m->created_ns = now_ns();
+	m->owner = pthread_self();
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
 
@@ -505,7 +484,15 @@ struct machine *machine_create(const struct machine_config *cfg, struct verr **e
 		.opaque = m,
 	};
 
-	if (machine_boot(m, err) < 0) {
+	if (incoming) {
+		/* no images: the harts stay STOPPED until a state is loaded, and
+		 * the machine starts paused (machine_resume runs it) */
+		m->paused = true;
+		m->paused_at_ns = (int64_t)now_ns();
+		if (m->vnet)
+			virtio_net_set_paused(m->vnet, true);
+		net_backend_pause(m->net);
+	} else if (machine_boot(m, err) < 0) {
 		machine_destroy(m);
 		return NULL;
 	}
@@ -521,6 +508,16 @@ struct machine *machine_create(const struct machine_config *cfg, struct verr **e
 	return m;
 }
 
+struct machine *machine_create(const struct machine_config *cfg, struct verr **err)
+{
+	return machine_new(cfg, false, err);
+}
+
+struct machine *machine_create_incoming(const struct machine_config *cfg, struct verr **err)
+{
+	return machine_new(cfg, true, err);
+}
+
 const void *machine_dtb(const struct machine *m, size_t *len)
 {
 	*len = m->dtb_len;
@@ -533,24 +530,283 @@ static void *hart_thread(void *arg)
 	return NULL;
 }
 
-static int machine_start_harts(struct machine *m, unsigned *started, struct verr **err)
+int machine_start_harts(struct machine *m, struct verr **err)
 {
 	atomic_store(&m->sh.stop, false);
-	for (*started = 0; *started < m->cfg.nr_cpus; (*started)++) {
-		int r = pthread_create(&m->threads[*started], NULL, hart_thread, m->harts[*started]);
-		if (r)
-			return verr_set(err, r, "start hart %u", *started);
+	for (m->nr_started = 0; m->nr_started < m->cfg.nr_cpus; m->nr_started++) {
+		int r = pthread_create(&m->threads[m->nr_started], NULL, hart_thread, m->harts[m->nr_started]);
+		if (r) {
+			verr_set(err, r, "start hart %u", m->nr_started);
+			machine_stop_harts(m);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-static void machine_stop_harts(struct machine *m, unsigned started)
+/* Every hart leaves its run loop at an instruction boundary (hart_run
+ * checks sh->stop between slices and in its sleeps), then is joined. */
+void machine_stop_harts(struct machine *m)
 {
 	atomic_store(&m->sh.stop, true);
 	for (unsigned i = 0; i < m->cfg.nr_cpus; i++)
 		hart_kick(m->harts[i]);
-	for (unsigned i = 0; i < started; i++)
+	for (unsigned i = 0; i < m->nr_started; i++)
 		pthread_join(m->threads[i], NULL);
+	m->nr_started = 0;
+}
+
+/* ---- the owner thread's actions ---- */
+
+static bool on_owner(const struct machine *m)
+{
+	return pthread_equal(pthread_self(), m->owner);
+}
+
+int machine_call(struct machine *m, int (*fn)(struct machine *m, void *arg), void *arg)
+{
+	pthread_mutex_lock(&m->lock);
+	bool direct = on_owner(m) && !m->loop_closed;
+	if (m->loop_closed) {
+		pthread_mutex_unlock(&m->lock);
+		return -ESHUTDOWN;
+	}
+	if (direct) {
+		pthread_mutex_unlock(&m->lock);
+		return fn(m, arg);
+	}
+	struct machine_action a = { .fn = fn, .arg = arg };
+	if (m->actions_tail)
+		m->actions_tail->next = &a;
+	else
+		m->actions = &a;
+	m->actions_tail = &a;
+	pthread_cond_broadcast(&m->cond);
+	while (!a.done)
+		pthread_cond_wait(&m->cond, &m->lock);
+	pthread_mutex_unlock(&m->lock);
+	return a.ret;
+}
+
+/* Runs queued actions (lock held on entry and exit, dropped around each). */
+static void run_actions(struct machine *m)
+{
+	while (m->actions) {
+		struct machine_action *a = m->actions;
+		m->actions = a->next;
+		if (!m->actions)
+			m->actions_tail = NULL;
+		pthread_mutex_unlock(&m->lock);
+		int ret = a->fn(m, a->arg);
+		pthread_mutex_lock(&m->lock);
+		a->ret = ret;
+		a->done = true;
+		pthread_cond_broadcast(&m->cond);
+	}
+}
+
+/* machine_run has returned: fail every queued and later action. */
+static void close_actions(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->loop_closed = true;
+	m->loop_running = false;
+	while (m->actions) {
+		struct machine_action *a = m->actions;
+		m->actions = a->next;
+		a->ret = -ESHUTDOWN;
+		a->done = true;
+	}
+	m->actions_tail = NULL;
+	pthread_cond_broadcast(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- pause / resume (owner thread) ---- */
+
+static int do_pause(struct machine *m, void *arg)
+{
+	struct verr **err = arg;
+	if (m->paused)
+		return verr_set(err, EALREADY, "the VM is already paused");
+	if (m->busy)
+		return verr_set(err, EBUSY, "a snapshot or migration is in progress");
+	machine_stop_harts(m);
+	/* in-flight disk requests complete into guest RAM now, not later */
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+		if (m->vblk[i])
+			virtio_blk_drain(m->vblk[i]);
+	pthread_mutex_lock(&m->lock);
+	m->paused = true;
+	m->paused_at_ns = (int64_t)now_ns();
+	if (m->vnet)
+		virtio_net_set_paused(m->vnet, true);
+	pthread_mutex_unlock(&m->lock);
+	/* slirp: no timers, no host sockets served, nothing injected */
+	net_backend_pause(m->net);
+	log_info("VM paused");
+	return 0;
+}
+
+static int do_resume(struct machine *m, void *arg)
+{
+	struct verr **err = arg;
+	if (!m->paused)
+		return verr_set(err, EALREADY, "the VM is not paused");
+	if (m->busy)
+		return verr_set(err, EBUSY, "a snapshot or migration is in progress");
+	/* guest time continues from where it stopped: no jump, no burst of
+	 * expired timers */
+	m->sh.time_base_ns += (int64_t)now_ns() - m->paused_at_ns;
+	pthread_mutex_lock(&m->lock);
+	m->paused = false;
+	if (m->vnet)
+		virtio_net_set_paused(m->vnet, false);
+	pthread_mutex_unlock(&m->lock);
+	net_backend_resume(m->net);
+	if (machine_start_harts(m, err) < 0)
+		return -1;
+	if (m->console)
+		chardev_notify_space(m->console);
+	log_info("VM resumed");
+	return 0;
+}
+
+static int call_with_err(struct machine *m, int (*fn)(struct machine *, void *), struct verr **err)
+{
+	struct verr *e = NULL;
+	int r = machine_call(m, fn, &e);
+	if (r == -ESHUTDOWN && !e)
+		return verr_set(err, ESHUTDOWN, "the VM has stopped");
+	if (r < 0) {
+		if (err)
+			*err = e;
+		else
+			verr_free(e);
+		return -1;
+	}
+	verr_free(e);
+	return 0;
+}
+
+int machine_pause(struct machine *m, struct verr **err)
+{
+	return call_with_err(m, do_pause, err);
+}
+
+int machine_resume(struct machine *m, struct verr **err)
+{
+	return call_with_err(m, do_resume, err);
+}
+
+bool machine_is_paused(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	bool p = m->paused;
+	pthread_mutex_unlock(&m->lock);
+	return p;
+}
+
+/* ---- shutdown through the guest ---- */
+
+/* Magic SysRq on the console (serial: break + key; hvc0: ^O + key):
+ * s = emergency sync, u = remount read-only, o = power off. Debian's kernels build serial
+ * SysRq in and enable these three by default (kernel.sysrq = 438). */
+static void shutdown_tick(struct machine *m, uint64_t now)
+{
+	static const char keys[] = { [SHUT_SYNC] = 's', [SHUT_REMOUNT] = 'u', [SHUT_POWEROFF] = 'o' };
+	if (m->shut_stage == SHUT_NONE)
+		return;
+	if (now >= m->shut_deadline_ns) {
+		log_warn("the guest did not power off in time: stopping it");
+		m->shut_stage = SHUT_NONE;
+		machine_request_locked(m, REQ_EXIT, 0);
+		return;
+	}
+	if (m->shut_stage == SHUT_WAIT || now < m->shut_next_ns)
+		return;
+	uint8_t key = (uint8_t)keys[m->shut_stage];
+	if (m->vcon) {
+		/* hvc0: Linux's hvc driver reads ^O + key as SysRq */
+		const uint8_t seq[2] = { 0x0f, key };
+		if (virtio_console_input(m->vcon, seq, 2) != 2) {
+			m->shut_next_ns = now + 50 * 1000000ull; /* no receive buffers yet */
+			return;
+		}
+	} else {
+		if (!uart16550_rx_break(&m->uart)) {
+			m->shut_next_ns = now + 50 * 1000000ull; /* the guest has input pending */
+			return;
+		}
+		uart16550_rx_push(&m->uart, &key, 1);
+	}
+	m->shut_stage++;
+	m->shut_next_ns = now + 400 * 1000000ull; /* let sync and remount run */
+}
+
+struct shutdown_args {
+	uint64_t timeout_ms;
+	struct verr **err;
+};
+
+static int do_shutdown(struct machine *m, void *arg)
+{
+	struct shutdown_args *a = arg;
+	if (m->paused && do_resume(m, a->err) < 0)
+		return -1;
+	pthread_mutex_lock(&m->lock);
+	uint64_t now = now_ns();
+	uint64_t deadline = now + a->timeout_ms * 1000000ull;
+	if (m->shut_stage == SHUT_NONE) {
+		m->shut_stage = SHUT_SYNC;
+		m->shut_next_ns = now;
+		m->shut_deadline_ns = deadline;
+	} else if (deadline < m->shut_deadline_ns) {
+		m->shut_deadline_ns = deadline; /* a second request may shorten the wait */
+	}
+	if (a->timeout_ms == 0) {
+		m->shut_stage = SHUT_NONE;
+		machine_request_locked(m, REQ_EXIT, 0);
+	}
+	pthread_mutex_unlock(&m->lock);
+	log_info("shutdown requested (forced after %llu ms)", (unsigned long long)a->timeout_ms);
+	return 0;
+}
+
+int machine_shutdown(struct machine *m, uint64_t timeout_ms, struct verr **err)
+{
+	struct shutdown_args a = { .timeout_ms = timeout_ms };
+	struct verr *e = NULL;
+	a.err = &e;
+	int r = machine_call(m, do_shutdown, &a);
+	if (r == -ESHUTDOWN && !e)
+		return verr_set(err, ESHUTDOWN, "the VM has stopped");
+	if (r < 0) {
+		*err = e;
+		return -1;
+	}
+	return 0;
+}
+
+bool machine_shutting_down(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	bool s = m->shut_stage != SHUT_NONE;
+	pthread_mutex_unlock(&m->lock);
+	return s;
+}
+
+/* ---- the run loop ---- */
+
+static void deadline_in(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000;
+	ts->tv_sec += (time_t)(ms / 1000);
+	if (ts->tv_nsec >= 1000000000) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000;
+	}
 }
 
 int machine_run(struct machine *m, struct verr **err)
@@ -561,44 +817,68 @@ int machine_run(struct machine *m, struct verr **err)
 		if (r < 0)
 			return verr_set(err, -r, "console reader thread");
 	}
+	pthread_mutex_lock(&m->lock);
+	m->owner = pthread_self();
+	m->loop_running = true;
+	bool paused = m->paused;
+	pthread_mutex_unlock(&m->lock);
+	int ret;
+	/* harts already run when the VM was resumed before machine_run */
+	if (!paused && m->nr_started == 0 && machine_start_harts(m, err) < 0) {
+		ret = -1;
+		goto out;
+	}
 	for (;;) {
-		unsigned started = 0;
-		if (machine_start_harts(m, &started, err) < 0) {
-			machine_stop_harts(m, started);
-			return -1;
-		}
 		pthread_mutex_lock(&m->lock);
-		while (m->req == REQ_NONE) {
-			if (m->rtc.s.alarm_running) {
-				/* A pending RTC alarm: check it every 10 ms. */
+		while (m->req == REQ_NONE && !m->actions) {
+			if (m->rtc.s.alarm_running || m->shut_stage != SHUT_NONE) {
+				/* a pending RTC alarm or shutdown: check every 10 ms */
 				struct timespec ts;
-				clock_gettime(CLOCK_REALTIME, &ts);
-				ts.tv_nsec += 10 * 1000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
+				deadline_in(&ts, 10);
 				pthread_cond_timedwait(&m->cond, &m->lock, &ts);
-				goldfish_rtc_poll(&m->rtc);
+				if (!m->paused)
+					goldfish_rtc_poll(&m->rtc);
+				shutdown_tick(m, now_ns());
 			} else {
 				pthread_cond_wait(&m->cond, &m->lock);
 			}
 		}
+		if (m->actions && m->req == REQ_NONE) {
+			run_actions(m);
+			pthread_mutex_unlock(&m->lock);
+			continue;
+		}
 		enum machine_req req = m->req;
 		int status = m->exit_status;
 		pthread_mutex_unlock(&m->lock);
-		machine_stop_harts(m, started);
-		if (req == REQ_EXIT)
-			return status;
-		if (req == REQ_FATAL)
-			return verr_set(err, 0, "the guest cannot continue: %s", m->fatal_msg);
+		machine_stop_harts(m);
+		if (req == REQ_EXIT) {
+			ret = status;
+			goto out;
+		}
+		if (req == REQ_FATAL) {
+			ret = verr_set(err, 0, "the guest cannot continue: %s", m->fatal_msg);
+			goto out;
+		}
 		/* Reboot: a fresh RAM (dropping every page), images reloaded. */
 		log_info("guest reboot");
-		if (madvise(m->sh.ram_hva, m->sh.ram_size, MADV_DONTNEED) < 0)
-			return verr_set(err, errno, "reboot: clear guest RAM");
-		if (machine_boot(m, err) < 0)
-			return verr_wrap(err, "reboot");
+		if (!m->cfg.kernel && !m->cfg.bios) {
+			ret = verr_set(err, 0, "reboot: no kernel or firmware to boot (a restored VM reboots with "
+					       "the images it was started with, which are not available)");
+			goto out;
+		}
+		if (machine_ram_reset(m, err) < 0 || machine_boot(m, err) < 0) {
+			ret = verr_wrap(err, "reboot");
+			goto out;
+		}
+		if (machine_start_harts(m, err) < 0) {
+			ret = -1;
+			goto out;
+		}
 	}
+out:
+	close_actions(m);
+	return ret;
 }
 
 void machine_restore_terminal(struct machine *m)
@@ -622,6 +902,10 @@ void machine_destroy(struct machine *m)
 	if (m->sh.ram_hva)
 		munmap(m->sh.ram_hva, m->sh.ram_size);
 	free(m->dtb);
+	free(m->owned_kernel);
+	free(m->owned_initrd);
+	free(m->owned_bios);
+	free(m->owned_cmdline);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
 	free(m);

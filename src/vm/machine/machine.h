@@ -58,6 +58,13 @@ struct machine;
  * failure. Free with machine_destroy(). */
 struct machine *machine_create(const struct machine_config *cfg, struct verr **err);
 
+/* A machine for incoming state (snapshot restore, migration destination):
+ * RAM mapped (zero), devices created from cfg (kernel/initrd/bios may be
+ * NULL: nothing is loaded, nothing boots). It starts paused with every hart
+ * STOPPED; load a state (vmstate.h), then machine_resume() runs it (on the
+ * owner thread, or from another thread once machine_run serves actions). */
+struct machine *machine_create_incoming(const struct machine_config *cfg, struct verr **err);
+
 /* The device tree of the current boot (borrowed until the next reset). */
 const void *machine_dtb(const struct machine *m, size_t *len);
 
@@ -66,6 +73,37 @@ const void *machine_dtb(const struct machine *m, size_t *len);
  * Returns the exit status (0 on poweroff, the guest's code for a reported
  * failure), or -1 with *err when the guest cannot continue. */
 int machine_run(struct machine *m, struct verr **err);
+
+/* Hands fn(m, arg) to the machine's owner thread (the one in machine_run,
+ * or the creating thread before that) and waits for its return value.
+ * fn runs without the board lock, serialized with the run loop and every
+ * other action, so it may pause/resume, save or load state. Called on the
+ * owner thread itself, fn runs at once. Thread-safe. Returns fn's value, or
+ * -ESHUTDOWN once machine_run has returned. */
+int machine_call(struct machine *m, int (*fn)(struct machine *m, void *arg), void *arg);
+
+/* Pause: every hart stops at an instruction boundary, in-flight disk
+ * requests complete, the network and the console stop injecting into the
+ * guest, and guest time (mtime) stops. Resume continues it without a jump.
+ * Thread-safe (through machine_call). Errors: EALREADY (already in that
+ * state), EBUSY (a snapshot or migration holds the VM), ESHUTDOWN. */
+int machine_pause(struct machine *m, struct verr **err);
+int machine_resume(struct machine *m, struct verr **err);
+bool machine_is_paused(struct machine *m);
+
+/* Asks the guest to power off: magic SysRq s (sync), u (remount read-only),
+ * o (power off) on the serial console, which Linux honours without any
+ * guest agent; machine_run then returns 0 when the guest powers off, or is
+ * stopped by force (also status 0, with a warning) after timeout_ms (0:
+ * at once). A paused VM is resumed first. Thread-safe. */
+int machine_shutdown(struct machine *m, uint64_t timeout_ms, struct verr **err);
+bool machine_shutting_down(struct machine *m);
+
+struct vm_api;
+/* Serves the control API (docs/api.md) for m on a new Unix socket:
+ * GET /vm, POST /vm/pause, /vm/resume, /vm/shutdown, /vm/snapshot. Stop it
+ * with vm_api_stop() before machine_destroy(). */
+int machine_api_start(struct machine *m, const char *socket_path, struct vm_api **out, struct verr **err);
 
 /* Thread-safe: ask machine_run to return with `status`. */
 void machine_request_quit(struct machine *m, int status);

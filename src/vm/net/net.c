@@ -1,5 +1,6 @@
 #include "vm/net/net.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "base/util.h"
@@ -66,4 +67,31 @@ void net_backend_destroy(struct net_backend *nb)
 {
 	if (nb)
 		nb->ops->destroy(nb);
+}
+
+void net_backend_pause(struct net_backend *nb)
+{
+	if (nb && nb->ops->pause)
+		nb->ops->pause(nb);
+}
+
+void net_backend_resume(struct net_backend *nb)
+{
+	if (nb && nb->ops->resume)
+		nb->ops->resume(nb);
+}
+
+void net_backend_save(struct net_backend *nb, struct state_buf *b)
+{
+	if (nb && nb->ops->save)
+		nb->ops->save(nb, b);
+}
+
+int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err)
+{
+	if (nb && nb->ops->load)
+		return nb->ops->load(nb, data, len, err);
+	if (len)
+		return verr_set(err, EINVAL, "network backend state: %zu bytes for a backend without state", len);
+	return 0;
 }

@@ -46,6 +46,24 @@ void net_backend_send(struct net_backend *nb, const struct iovec *iov, unsigned 
 
 void net_backend_stats(struct net_backend *nb, struct net_stats *out);
 
+struct state_buf;
+
+/* Pause: the backend's thread parks (no frames delivered, no timers, no
+ * host sockets served; frames sent meanwhile wait in its queue) until
+ * resume; timers are shifted by the time spent paused. Accept NULL; no-ops
+ * for backends without a thread of their own to park (TAP: the device
+ * drops frames while paused). Not thread-safe against each other: the VM's
+ * owner calls them. */
+void net_backend_pause(struct net_backend *nb);
+void net_backend_resume(struct net_backend *nb);
+
+/* The backend's own state for snapshots and migration (libslirp's
+ * connections and its state version); an empty payload for backends
+ * without state. The backend must be paused. load validates (libslirp
+ * refuses a bad stream) and returns 0 or -1 with *err. */
+void net_backend_save(struct net_backend *nb, struct state_buf *b);
+int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err);
+
 /* Stops the thread and frees; accepts NULL. */
 void net_backend_destroy(struct net_backend *nb);
 
@@ -54,6 +72,11 @@ struct net_backend_ops {
 	int (*start)(struct net_backend *nb, struct verr **err);
 	void (*send)(struct net_backend *nb, const uint8_t *frame, size_t len);
 	void (*destroy)(struct net_backend *nb);
+	/* optional */
+	void (*pause)(struct net_backend *nb);
+	void (*resume)(struct net_backend *nb);
+	void (*save)(struct net_backend *nb, struct state_buf *b);
+	int (*load)(struct net_backend *nb, const void *data, size_t len, struct verr **err);
 };
 
 struct net_backend {

@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "vm/net/net.h"
+#include "vm/state/stream.h"
 
 #define SLIRP_TXQ_MAX 256 /* frames from the guest waiting for the slirp thread */
 #define SLIRP_MAX_FWD 16
@@ -53,7 +54,10 @@ struct net_slirp {
 	pthread_t thread;
 	bool started;
 	bool stop;
-	pthread_mutex_t lock; /* txq and stop */
+	bool pause_req;       /* the owner asks the thread to park */
+	bool parked;          /* the thread is parked (outside every slirp call) */
+	pthread_cond_t cond;  /* parked/pause_req changes */
+	pthread_mutex_t lock; /* txq, stop and pause */
 	struct frame *txq_head, *txq_tail;
 	unsigned txq_len;
 	struct frame *rxq_head, *rxq_tail; /* slirp thread only */
@@ -224,6 +228,19 @@ static void *slirp_thread(void *arg)
 	struct net_slirp *s = arg;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
+		if (s->pause_req && !s->stop) {
+			int64_t parked_at = clock_ns(NULL);
+			s->parked = true;
+			pthread_cond_broadcast(&s->cond);
+			while (s->pause_req && !s->stop)
+				pthread_cond_wait(&s->cond, &s->lock);
+			s->parked = false;
+			/* slirp's timers do not run on while the VM is paused */
+			int64_t paused_ms = (clock_ns(NULL) - parked_at) / 1000000;
+			for (struct slirp_timer *t = s->timers; t; t = t->next)
+				if (t->expire_ms >= 0)
+					t->expire_ms += paused_ms;
+		}
 		bool stop = s->stop;
 		struct frame *tx = s->txq_head;
 		s->txq_head = s->txq_tail = NULL;
@@ -313,12 +330,82 @@ static void slirp_send(struct net_backend *nb, const uint8_t *data, size_t len)
 	wake(s);
 }
 
+static void slirp_pause(struct net_backend *nb)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	pthread_mutex_lock(&s->lock);
+	s->pause_req = true;
+	pthread_mutex_unlock(&s->lock);
+	if (!s->started)
+		return;
+	wake(s);
+	pthread_mutex_lock(&s->lock);
+	while (!s->parked && !s->stop)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void slirp_resume(struct net_backend *nb)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	pthread_mutex_lock(&s->lock);
+	s->pause_req = false;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static ssize_t state_write_cb(const void *buf, size_t len, void *opaque)
+{
+	state_put_bytes(opaque, buf, len);
+	return (ssize_t)len;
+}
+
+static ssize_t state_read_cb(void *buf, size_t len, void *opaque)
+{
+	struct state_cursor *c = opaque;
+	const uint8_t *p = state_cursor_take(c, len);
+	if (!p) {
+		memset(buf, 0, len);
+		return -1;
+	}
+	memcpy(buf, p, len);
+	return (ssize_t)len;
+}
+
+/* Payload: u32 slirp_state_version(), then libslirp's own stream. Called
+ * with the thread parked (or not started): libslirp is single-threaded. */
+static void slirp_save(struct net_backend *nb, struct state_buf *b)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	state_put_u32(b, (uint32_t)slirp_state_version());
+	slirp_state_save(s->slirp, state_write_cb, b);
+}
+
+static int slirp_load(struct net_backend *nb, const void *data, size_t len, struct verr **err)
+{
+	struct net_slirp *s = (struct net_slirp *)nb;
+	struct state_cursor c;
+	state_cursor_init(&c, data, len);
+	uint32_t version = state_get_u32(&c);
+	if (c.bad)
+		return verr_set(err, EINVAL, "user network state: truncated");
+	if (version > (uint32_t)slirp_state_version())
+		return verr_set(err, EINVAL, "user network state: version %u is newer than this libslirp's (%d)",
+				version, slirp_state_version());
+	int r = slirp_state_load(s->slirp, (int)version, state_read_cb, &c);
+	if (r < 0 || c.bad)
+		return verr_set(err, EINVAL, "user network state: libslirp refused it (%s)",
+				c.bad ? "truncated" : strerror(-r));
+	return 0;
+}
+
 static void slirp_destroy(struct net_backend *nb)
 {
 	struct net_slirp *s = (struct net_slirp *)nb;
 	if (s->started) {
 		pthread_mutex_lock(&s->lock);
 		s->stop = true;
+		pthread_cond_broadcast(&s->cond);
 		pthread_mutex_unlock(&s->lock);
 		wake(s);
 		pthread_join(s->thread, NULL);
@@ -335,6 +422,7 @@ static void slirp_destroy(struct net_backend *nb)
 	if (s->wake_fd >= 0)
 		close(s->wake_fd);
 	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
 	free(s->pfds);
 	free(s);
 }
@@ -343,6 +431,10 @@ static const struct net_backend_ops slirp_ops = {
 	.start = slirp_start,
 	.send = slirp_send,
 	.destroy = slirp_destroy,
+	.pause = slirp_pause,
+	.resume = slirp_resume,
+	.save = slirp_save,
+	.load = slirp_load,
 };
 
 static int parse_port(const char *s, size_t n, int *out)
@@ -426,6 +518,7 @@ int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err
 	struct net_slirp *s = xcalloc(1, sizeof(*s));
 	s->nb.ops = &slirp_ops;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->wake_fd < 0) {
 		verr_set(err, errno, "eventfd");

@@ -379,3 +379,10 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	pthread_mutex_destroy(&b->qlock);
 	free(b);
 }
+
+size_t virtio_blk_config(const struct virtio_blk *b, uint8_t *buf, size_t len)
+{
+	if (len >= BLK_CONFIG_LEN)
+		memcpy(buf, b->config, BLK_CONFIG_LEN);
+	return BLK_CONFIG_LEN;
+}

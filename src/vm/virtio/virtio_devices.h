@@ -4,6 +4,8 @@
 #define VESSEL_VM_VIRTIO_DEVICES_H
 
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vm/block/block.h"
@@ -30,6 +32,9 @@ struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
  * snapshots). Call without the board lock held. */
 void virtio_blk_drain(struct virtio_blk *b);
 void virtio_blk_stats(struct virtio_blk *b, struct virtio_blk_stats *out);
+/* The device's config space (capacity, limits) into buf if len is large
+ * enough; returns its size. */
+size_t virtio_blk_config(const struct virtio_blk *b, uint8_t *buf, size_t len);
 /* Stops the I/O thread (finishing the request in progress) and frees. */
 void virtio_blk_destroy(struct virtio_blk *b);
 
@@ -46,6 +51,12 @@ struct virtio_net *virtio_net_create(struct net_backend *nb, const uint8_t mac[6
 				     struct irq_line irq, pthread_mutex_t *lock, struct verr **err);
 struct virtio_mmio *virtio_net_transport(struct virtio_net *n);
 void virtio_net_destroy(struct virtio_net *n);
+/* While paused (a paused VM), frames from the backend are dropped instead of
+ * written into guest RAM (TCP retransmits them). Board lock held. */
+void virtio_net_set_paused(struct virtio_net *n, bool paused);
+/* Copies the device's config space (MAC, link status) into buf if len is
+ * large enough; returns its size. For snapshots: a restore checks it. */
+size_t virtio_net_config(const struct virtio_net *n, uint8_t *buf, size_t len);
 
 struct virtio_console;
 struct virtio_console_io {

@@ -1,6 +1,7 @@
 #include "vm/virtio/virtio_mmio.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -257,13 +258,30 @@ static int mmio_load(void *opaque, const void *buf, size_t len)
 	struct virtio_mmio_state st;
 	if (len != sizeof(st))
 		return -EINVAL;
+	/* a bool holding anything but 0 or 1 is undefined behaviour: check
+	 * the bytes before they become one */
+	static const size_t bool_offs[] = { offsetof(struct virtq, ready), offsetof(struct virtq, event_idx),
+					    offsetof(struct virtq, indirect),
+					    offsetof(struct virtq, signalled_valid) };
+	const uint8_t *raw = buf;
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		for (unsigned i = 0; i < sizeof(bool_offs) / sizeof(bool_offs[0]); i++)
+			if (raw[offsetof(struct virtio_mmio_state, vq) + q * sizeof(struct virtq) + bool_offs[i]] > 1)
+				return -EINVAL;
 	memcpy(&st, buf, sizeof(st));
+	if (st.status & ~0xffu)
+		return -EINVAL;
 	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++) {
+		if (st.vq[q].num > VIRTQ_MAX_SIZE || (st.vq[q].num & (st.vq[q].num - 1)))
+			return -EINVAL;
 		if (!st.vq[q].ready)
 			continue;
-		if (q >= t->ops->num_queues || virtq_check(&st.vq[q], t->mem) < 0)
+		if (q >= t->ops->num_queues || !(st.status & VIRTIO_STATUS_FEATURES_OK) ||
+		    virtq_check(&st.vq[q], t->mem) < 0)
 			return -EINVAL;
 	}
+	if (st.drv_features & ~t->dev_features)
+		return -EINVAL;
 	t->st = st;
 	update_irq(t);
 	return 0;

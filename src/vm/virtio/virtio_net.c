@@ -23,6 +23,7 @@ struct virtio_net {
 	uint8_t config[NET_CONFIG_LEN];
 	struct virtq_elem rx_elem, tx_elem;
 	uint64_t rx_dropped;
+	bool paused; /* board lock: frames arriving now are dropped */
 };
 
 static void net_config_read(void *dev, uint32_t off, void *buf, uint32_t len)
@@ -49,7 +50,7 @@ static void net_rx(void *opaque, const uint8_t *frame, size_t len)
 	struct virtio_net *n = opaque;
 	pthread_mutex_t *lock = virtio_mmio_lock(n->t);
 	pthread_mutex_lock(lock);
-	if (virtio_mmio_pop(n->t, RXQ, &n->rx_elem) != 1) {
+	if (n->paused || virtio_mmio_pop(n->t, RXQ, &n->rx_elem) != 1) {
 		n->rx_dropped++;
 		pthread_mutex_unlock(lock);
 		return;
@@ -113,4 +114,16 @@ void virtio_net_destroy(struct virtio_net *n)
 	/* the caller destroys the backend first (its thread calls net_rx) */
 	virtio_mmio_destroy(n->t);
 	free(n);
+}
+
+void virtio_net_set_paused(struct virtio_net *n, bool paused)
+{
+	n->paused = paused;
+}
+
+size_t virtio_net_config(const struct virtio_net *n, uint8_t *buf, size_t len)
+{
+	if (len >= NET_CONFIG_LEN)
+		memcpy(buf, n->config, NET_CONFIG_LEN);
+	return NET_CONFIG_LEN;
 }

@@ -1,0 +1,95 @@
+/* The control API's callbacks for a machine (docs/api.md): each request is
+ * an action on the owner thread (machine_call), so API threads never touch
+ * harts or devices themselves. */
+#include <errno.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "vm/api/api.h"
+#include "vm/machine/machine_int.h"
+#include "vm/machine/vmstate.h"
+
+static json_t *api_get_info(void *opaque, struct verr **err)
+{
+	struct machine *m = opaque;
+	pthread_mutex_lock(&m->lock);
+	const char *state = m->shut_stage != SHUT_NONE ? "shutting-down" : m->paused ? "paused" : "running";
+	pthread_mutex_unlock(&m->lock);
+	json_t *devs = json_object();
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		if (!m->vblk[i])
+			continue;
+		struct virtio_blk_stats st;
+		virtio_blk_stats(m->vblk[i], &st);
+		char name[8];
+		snprintf(name, sizeof(name), "vd%c", 'a' + i);
+		json_object_set_new(devs, name,
+				    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "type", "virtio-blk", "path",
+					      m->disks[i]->path, "read_ops", (json_int_t)st.reads, "write_ops",
+					      (json_int_t)st.writes, "read_bytes", (json_int_t)st.bytes_read,
+					      "write_bytes", (json_int_t)st.bytes_written, "flush_ops",
+					      (json_int_t)st.flushes, "errors", (json_int_t)st.errors));
+	}
+	if (m->net) {
+		struct net_stats st;
+		net_backend_stats(m->net, &st);
+		char mac[18];
+		const uint8_t *a = m->cfg.mac;
+		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
+		json_object_set_new(devs, "net0",
+				    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "type", "virtio-net", "mac", mac,
+					      "rx_packets", (json_int_t)st.rx_frames, "rx_bytes", (json_int_t)st.rx_bytes,
+					      "tx_packets", (json_int_t)st.tx_frames, "tx_bytes", (json_int_t)st.tx_bytes,
+					      "tx_dropped", (json_int_t)st.tx_dropped));
+	}
+	json_object_set_new(devs, "console",
+			    json_pack("{s:s, s:I, s:I}", "type", "uart16550", "out_bytes",
+				      (json_int_t)atomic_load(&m->console_out_bytes), "in_bytes",
+				      (json_int_t)atomic_load(&m->console_in_bytes)));
+	json_t *info = json_pack("{s:s, s:i, s:I, s:I, s:o}", "state", state, "cpus", (int)m->cfg.nr_cpus, "memory",
+				 (json_int_t)m->sh.ram_size, "uptime_ms",
+				 (json_int_t)((now_ns() - m->created_ns) / 1000000), "devices", devs);
+	if (!info)
+		verr_set(err, ENOMEM, "build the answer");
+	return info;
+}
+
+static int api_pause(void *opaque, struct verr **err)
+{
+	return machine_pause(opaque, err);
+}
+
+static int api_resume(void *opaque, struct verr **err)
+{
+	return machine_resume(opaque, err);
+}
+
+static int api_shutdown(void *opaque, uint64_t timeout_ms, struct verr **err)
+{
+	return machine_shutdown(opaque, timeout_ms, err);
+}
+
+static int api_snapshot(void *opaque, const char *path, bool stay_paused, json_t **result, struct verr **err)
+{
+	struct machine_snapshot_result res;
+	if (machine_snapshot(opaque, path, stay_paused, &res, err) < 0)
+		return -1;
+	*result = json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)res.bytes, "ms", (json_int_t)res.ms,
+			    "ram_pages", (json_int_t)res.ram_pages);
+	return 0;
+}
+
+static const struct vm_api_ops machine_api_ops = {
+	.get_info = api_get_info,
+	.pause = api_pause,
+	.resume = api_resume,
+	.shutdown = api_shutdown,
+	.snapshot = api_snapshot,
+	/* .migrate and .migration_status: live migration (src/vm/migrate)
+	 * fills them in; until then the server answers 501. */
+};
+
+int machine_api_start(struct machine *m, const char *socket_path, struct vm_api **out, struct verr **err)
+{
+	return vm_api_start(socket_path, &machine_api_ops, m, out, err);
+}
