@@ -31,6 +31,7 @@ struct fake_vm {
 	pthread_mutex_t lock;
 	bool paused;
 	bool shutdown;
+	uint64_t shutdown_timeout_ms;
 	int migrating; /* 0 none, 1 active, 2 completed */
 	char last_snapshot[256];
 	bool last_stay_paused;
@@ -75,6 +76,7 @@ static int fake_shutdown(void *opaque, uint64_t timeout_ms, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
 	vm->shutdown = true;
+	vm->shutdown_timeout_ms = timeout_ms;
 	return 0;
 }
 
@@ -441,6 +443,15 @@ static void test_routes(void **state)
 
 	assert_null(call("POST", "/vm/shutdown", NULL, 204));
 	assert_true(vm.shutdown);
+	assert_int_equal(vm.shutdown_timeout_ms, VM_API_SHUTDOWN_DEFAULT_S * 1000);
+	body = json_pack("{s:i}", "timeout_s", 3);
+	assert_null(call("POST", "/vm/shutdown", body, 204));
+	json_decref(body);
+	assert_int_equal(vm.shutdown_timeout_ms, 3000);
+	expect_error("POST", "/vm/shutdown", "{\"timeout_s\":-1}", 400, "timeout_s");
+	expect_error("POST", "/vm/shutdown", "{\"timeout_s\":\"soon\"}", 400, "timeout_s");
+	expect_error("POST", "/vm/shutdown", "{\"timeout_s\":3601}", 400, "timeout_s");
+	expect_error("POST", "/vm/shutdown", "{\"force\":true}", 400, "force");
 
 	/* every operation of the spec was exercised */
 	const char *path;
