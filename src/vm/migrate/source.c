@@ -468,7 +468,8 @@ static int run_postcopy(struct src *s, struct verr **err)
 	s->dirty = NULL;
 	if (s->ops->save_state(s->opaque, s->w, err) < 0)
 		return verr_wrap(err, "save the VM state");
-	if (snap_put_section(s->w, MIG_SEC_START, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, NULL, 0, err) < 0)
+	static const uint8_t empty[1];
+	if (snap_put_section(s->w, MIG_SEC_START, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, empty, 0, err) < 0)
 		return verr_wrap(err, "send the VM state");
 	int fr = vstream_flush(s->vs);
 	if (fr < 0)
