@@ -15,6 +15,7 @@
 #include "image/image.h"
 #include "vm/api/api.h"
 #include "vm/machine/machine.h"
+#include "vm/machine/migration.h"
 #include "vm/machine/vmstate.h"
 #include "vm/state/snap.h"
 
@@ -26,6 +27,9 @@ static void vm_usage(FILE *f)
 	      "       vessel vm status|pause|resume --api-socket PATH [--json]\n"
 	      "       vessel vm shutdown --api-socket PATH [--timeout SECONDS]\n"
 	      "       vessel vm snapshot --api-socket PATH [--paused] FILE\n"
+	      "       vessel vm run --incoming tcp:HOST:PORT --memory SIZE [--disk ...] [--net ...]\n"
+	      "       vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
+	      "                         [--max-downtime-ms N] [--wait] [--json]\n"
 	      "\n"
 	      "Runs a RISC-V RV64GC virtual machine (QEMU `virt` compatible board) in the\n"
 	      "foreground with its console on stdio. Ctrl-A x quits, Ctrl-A h helps.\n"
@@ -65,7 +69,10 @@ static void vm_usage(FILE *f)
 	      "  --dump-dtb FILE    write the device tree blob to FILE and exit\n"
 	      "  -v, --verbose      more log output (repeat for debug)\n"
 	      "\n"
-	      "not supported yet: --incoming\n"
+	      "  --incoming tcp:HOST:PORT\n"
+	      "                     receive a live migration (docs/migration.md): give the\n"
+	      "                     source's --memory, --cpus, --disk (same files: shared\n"
+	      "                     storage) and --net; no --kernel\n"
 	      "\n"
 	      "Exit status: 0 when the guest powers off; the guest's code when it reports\n"
 	      "a failure through the test device; 1 when it cannot continue; 2 for bad usage.\n",
@@ -206,6 +213,23 @@ static int clone_disks(const struct vmstate_config *vc, const char *name, const 
 	return 0;
 }
 
+/* --incoming: tell whoever starts the source that we are ready. */
+static void vm_on_listen(void *opaque, const char *addr)
+{
+	fprintf(stderr, "%s: waiting for the migration on %s\n", (const char *)opaque, addr);
+}
+
+/* A VM that left by migration says so, with the figures. */
+static void vm_report_migration(struct machine *m, const char *prog)
+{
+	struct migrate_progress p;
+	machine_migration_progress(m, &p);
+	if (p.state == MIGRATE_COMPLETED)
+		fprintf(stderr, "\r\n%s: migrated (%s): total %llu ms, downtime %llu ms, %u rounds, %llu bytes\n", prog,
+			migrate_mode_name(p.mode), (unsigned long long)p.total_ms, (unsigned long long)p.downtime_ms,
+			p.round, (unsigned long long)p.bytes);
+}
+
 static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const char *clone_name)
 {
 	static const struct option opts[] = {
@@ -243,7 +267,7 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 		.rng = true,
 	};
 	const char *dump_dtb = NULL, *image = NULL, *name = clone_name, *api_socket = NULL;
-	const char *restore = clone_snapshot, *clone_dir = ".";
+	const char *restore = clone_snapshot, *clone_dir = ".", *incoming = NULL;
 	bool have_mac = false, force_disks = false, shape_given = false, net_given = false, start_paused = false;
 	cleanup_free char *image_kernel = NULL;
 	cleanup_free char *image_initrd = NULL;
@@ -360,8 +384,12 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 			clone_dir = optarg;
 			break;
 		case OPT_INCOMING:
-			fprintf(stderr, "%s: %s is not supported yet\n", prog, argv[optind - 1]);
-			return 2;
+			if (clone_snapshot) {
+				fprintf(stderr, "%s: --incoming is an option of vessel vm run\n", prog);
+				return 2;
+			}
+			incoming = optarg;
+			break;
 		case 'v':
 			log_level_current++;
 			break;
@@ -383,6 +411,10 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	int ret = 1;
 	struct machine *m = NULL;
 	struct vm_api *api = NULL;
+	if (incoming && (restore || dump_dtb || start_paused)) {
+		fprintf(stderr, "%s: --incoming cannot be combined with --restore, --paused or --dump-dtb\n", prog);
+		return 2;
+	}
 	if (restore) {
 		if (shape_given || dump_dtb) {
 			fprintf(stderr, "%s: the machine (memory, cpus, images, rng) comes from the snapshot: "
@@ -442,8 +474,9 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 			else if (!cfg.cmdline)
 				cfg.cmdline = cfg.nr_disks ? "console=ttyS0 root=/dev/vda" : "console=ttyS0";
 		}
-		if (!cfg.kernel && !cfg.bios) {
-			fprintf(stderr, "%s: --kernel FILE (or --image NAME, or --restore SNAPSHOT) is required\n", prog);
+		if (!cfg.kernel && !cfg.bios && !incoming) {
+			fprintf(stderr, "%s: --kernel FILE (or --image NAME, --restore SNAPSHOT, --incoming) is required\n",
+				prog);
 			return 2;
 		}
 		cleanup_free char *disk0 = cfg.nr_disks ? realpath(cfg.disks[0].path, NULL) : NULL;
@@ -461,7 +494,7 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	}
 
 	uint64_t t_restore = now_ns();
-	m = restore ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);
+	m = restore || incoming ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);
 	if (!m)
 		goto fail;
 	if (restore) {
@@ -500,8 +533,10 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	sigaction(SIGQUIT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	int status = machine_run(m, &err);
+	int status = incoming ? machine_run_incoming(m, incoming, vm_on_listen, (void *)prog, NULL, &err)
+			      : machine_run(m, &err);
 	vm_api_stop(api);
+	vm_report_migration(m, prog);
 	api = NULL;
 	machine_destroy(m);
 	m = NULL;
@@ -722,6 +757,8 @@ int cli_vm_main(int argc, char **argv)
 		return vm_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "clone") == 0)
 		return vm_clone(argc - 1, argv + 1);
+	if (strcmp(argv[1], "migrate") == 0)
+		return cli_vm_migrate(argc - 1, argv + 1);
 	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown", "snapshot" };
 	for (size_t i = 0; i < ARRAY_SIZE(client_cmds); i++)
 		if (strcmp(argv[1], client_cmds[i]) == 0)

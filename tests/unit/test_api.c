@@ -38,6 +38,7 @@ struct fake_vm {
 	char last_to[128];
 	uint64_t last_downtime;
 	volatile bool release_migration;
+	volatile int migrated; /* calls of the migrated hook */
 };
 
 static json_t *fake_info(void *opaque, struct verr **err)
@@ -128,6 +129,14 @@ static json_t *fake_migration(void *opaque, struct verr **err)
 	return j;
 }
 
+static void fake_migrated(void *opaque)
+{
+	struct fake_vm *vm = opaque;
+	pthread_mutex_lock(&vm->lock);
+	vm->migrated++;
+	pthread_mutex_unlock(&vm->lock);
+}
+
 static const struct vm_api_ops fake_ops = {
     .get_info = fake_info,
     .pause = fake_pause,
@@ -136,6 +145,7 @@ static const struct vm_api_ops fake_ops = {
     .snapshot = fake_snapshot,
     .migrate = fake_migrate,
     .migration_status = fake_migration,
+    .migrated = fake_migrated,
 };
 
 /* ---- the OpenAPI checker ---- */
@@ -436,6 +446,10 @@ static void test_routes(void **state)
 	assert_int_equal(vm.last_downtime, 50);
 	json_decref(r);
 	json_decref(body);
+	/* once the answer is out, the owner is told it may end the VM */
+	for (int i = 0; i < 200 && !vm.migrated; i++)
+		usleep(5000);
+	assert_int_equal(vm.migrated, 1);
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"postcopy\"}", 501, "postcopy");
 	r = call("GET", "/vm/migration", NULL, 200);
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "completed");

@@ -69,6 +69,10 @@ struct vm_api_ops {
 	/* GET /vm/migration: progress of the current or last migration: at
 	 * least "status" ("none" | "active" | "completed" | "failed"). */
 	json_t *(*migration_status)(void *opaque, struct verr **err);
+	/* Optional: called once a 200 answer to POST /vm/migrate has been
+	 * sent (or its client went away). The VM runs elsewhere now; the owner
+	 * ends this one here, not in migrate, so the answer is not lost. */
+	void (*migrated)(void *opaque);
 };
 
 struct vm_api;

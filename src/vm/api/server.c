@@ -30,6 +30,7 @@ struct api_req {
 	char *body;
 	size_t len;
 	bool too_large;
+	bool migrated; /* a 200 answer to POST /vm/migrate */
 };
 
 /* What a route handler produces: a status and an optional JSON body
@@ -427,6 +428,7 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 		reply_error(&r, 413, "request body is larger than 64 KiB");
 	else
 		dispatch(a, url, method, req, &r, &allow);
+	req->migrated = r.status == 200 && !strcmp(method, "POST") && !strcmp(url, "/vm/migrate");
 	log_debug("api: %s %s -> %u", method, url, r.status);
 	enum MHD_Result ret = send_reply(c, &r, allow);
 	json_decref(r.json);
@@ -436,8 +438,12 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			  enum MHD_RequestTerminationCode toe)
 {
+	struct vm_api *a = cls;
 	struct api_req *req = *con_cls;
 	if (req) {
+		/* the answer is out (or the client left): the VM may go now */
+		if (req->migrated && a->ops->migrated)
+			a->ops->migrated(a->opaque);
 		free(req->body);
 		free(req);
 		*con_cls = NULL;

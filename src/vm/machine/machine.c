@@ -1,5 +1,6 @@
 #include "vm/machine/machine.h"
 #include "vm/machine/machine_int.h"
+#include "vm/machine/migration.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -906,6 +907,7 @@ void machine_destroy(struct machine *m)
 	free(m->owned_initrd);
 	free(m->owned_bios);
 	free(m->owned_cmdline);
+	machine_migration_free(m);
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
 	free(m);

@@ -7,6 +7,7 @@
 #include "base/util.h"
 #include "vm/api/api.h"
 #include "vm/machine/machine_int.h"
+#include "vm/machine/migration.h"
 #include "vm/machine/vmstate.h"
 
 static json_t *api_get_info(void *opaque, struct verr **err)
@@ -85,8 +86,9 @@ static const struct vm_api_ops machine_api_ops = {
 	.resume = api_resume,
 	.shutdown = api_shutdown,
 	.snapshot = api_snapshot,
-	/* .migrate and .migration_status: live migration (src/vm/migrate)
-	 * fills them in; until then the server answers 501. */
+	.migrate = machine_api_migrate, /* migration.c */
+	.migration_status = machine_api_migration_status,
+	.migrated = machine_api_migrated,
 };
 
 int machine_api_start(struct machine *m, const char *socket_path, struct vm_api **out, struct verr **err)

@@ -99,6 +99,8 @@ struct machine {
 		uint32_t cpus, devs, vdev; /* bit per hart, region, virtio slot */
 	} loaded;
 	uint64_t loaded_mtime;
+	/* live migration (migration.c), created on first use */
+	struct machine_migration *migration;
 	/* images a restored VM reboots with (cfg points here) */
 	char *owned_kernel, *owned_initrd, *owned_bios, *owned_cmdline;
 };

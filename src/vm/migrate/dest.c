@@ -323,8 +323,12 @@ static int dst_run(struct dst *d, struct verr **err)
 	}
 	if (!d->setup_seen)
 		return verr_set(err, EINVAL, "empty migration stream");
-	if (d->mode == MIGRATE_PRECOPY)
-		return start_vm(d, err);
+	if (d->mode == MIGRATE_PRECOPY) {
+		uint64_t t0 = now_ns();
+		int r = start_vm(d, err);
+		log_debug("migration: stream verified, VM started in %.2f ms", (double)(now_ns() - t0) / 1e6);
+		return r;
+	}
 	if (!d->started)
 		return verr_set(err, EINVAL, "postcopy stream ended before the VM state");
 	uint64_t missing = d->npages - atomic_load(&d->nhave);

@@ -362,21 +362,29 @@ static int run_precopy(struct src *s, struct verr **err)
 		pthread_mutex_unlock(&s->st->lock);
 	}
 	/* Stop-and-copy: s->bm holds the last collected (unsent) set. */
+	uint64_t t0 = now_ns();
 	throttle_stop(s);
 	if (do_pause(s, err) < 0)
 		return -1;
+	uint64_t t1 = now_ns();
 	set_phase(s, "stop-and-copy", round, (uint64_t)n);
 	if (send_bitmap(s, false, NULL, err) < 0)
 		return -1;
 	n = migrate_dirty_collect(s->dirty, s->bm, err);
 	if (n < 0 || send_bitmap(s, false, NULL, err) < 0)
 		return -1;
+	uint64_t t2 = now_ns();
 	if (s->ops->save_state(s->opaque, s->w, err) < 0)
 		return verr_wrap(err, "save the VM state");
+	uint64_t t3 = now_ns();
 	if (snap_writer_finish(s->w, err) < 0)
 		return verr_wrap(err, "send the VM state");
 	st_update(s);
-	return rp_wait(s, &s->got_running, "that the VM runs", err);
+	int r = rp_wait(s, &s->got_running, "that the VM runs", err);
+	log_debug("migration: stop-and-copy: pause %.2f ms, last pages (%lld) %.2f ms, state %.2f ms, "
+		  "end to running %.2f ms", (double)(t1 - t0) / 1e6, (long long)n, (double)(t2 - t1) / 1e6,
+		  (double)(t3 - t2) / 1e6, (double)(s->t_running - t3) / 1e6);
+	return r;
 }
 
 /* Postcopy: after the switch, serve page requests first, push the rest. */

@@ -1,0 +1,180 @@
+/* `vessel vm migrate`: starts a live migration through a VM's control API
+ * (POST /vm/migrate, which answers when it is over) and follows it with
+ * GET /vm/migration on a second connection. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "base/util.h"
+#include "cli/cli.h"
+#include "vm/api/api.h"
+
+static void migrate_usage(FILE *f)
+{
+	fputs("usage: vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
+	      "                         [--max-downtime-ms N] [--wait] [--json]\n"
+	      "\n"
+	      "Moves the running VM to a `vessel vm run --incoming tcp:HOST:PORT` process.\n"
+	      "precopy (default) copies memory while the guest runs, then pauses it for the\n"
+	      "last pages (at most --max-downtime-ms at the measured bandwidth, default 20);\n"
+	      "postcopy starts the guest on the destination at once and moves memory after.\n"
+	      "With --wait, shows progress and the final figures; without, returns once\n"
+	      "the migration is under way (follow it with GET /vm/migration).\n"
+	      "Exit status: 0 done (or started), 1 failed, 2 bad usage.\n",
+	      f);
+}
+
+struct post_job {
+	const char *sock;
+	json_t *body;
+	long status;
+	json_t *reply;
+	struct verr *err;
+	atomic_bool done;
+};
+
+static void *post_main(void *arg)
+{
+	struct post_job *j = arg;
+	if (vm_api_call(j->sock, "POST", "/vm/migrate", j->body, &j->status, &j->reply, &j->err) < 0)
+		j->status = -1;
+	atomic_store(&j->done, true);
+	return NULL;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static long long jint(json_t *o, const char *k)
+{
+	return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void show_progress(json_t *p)
+{
+	fprintf(stderr, "migration: %s, round %lld, %.1f MiB sent, %lld pages left, %.0f MiB/s", jstr(p, "phase"),
+		jint(p, "iterations"), (double)jint(p, "bytes") / (1 << 20), jint(p, "remaining_pages"),
+		(double)jint(p, "bandwidth_bps") / (1 << 20));
+	if (jint(p, "throttle_percent"))
+		fprintf(stderr, ", vCPUs throttled %lld%%", jint(p, "throttle_percent"));
+	fputc('\n', stderr);
+}
+
+int cli_vm_migrate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "api-socket", required_argument, NULL, 's' },
+		{ "to", required_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "max-downtime-ms", required_argument, NULL, 'd' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL, *to = NULL, *mode = "precopy";
+	long long downtime = 0;
+	bool wait = false, json_out = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 't': to = optarg; break;
+		case 'm':
+			if (strcmp(optarg, "precopy") && strcmp(optarg, "postcopy")) {
+				fprintf(stderr, "vessel vm migrate: --mode '%s': expected precopy or postcopy\n", optarg);
+				return 2;
+			}
+			mode = optarg;
+			break;
+		case 'd': {
+			char *end;
+			downtime = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || downtime < 1 || downtime > 3600000) {
+				fprintf(stderr, "vessel vm migrate: --max-downtime-ms '%s': expected 1 to 3600000\n",
+					optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'w': wait = true; break;
+		case 'j': json_out = true; break;
+		case 'h': migrate_usage(stdout); return 0;
+		default: migrate_usage(stderr); return 2;
+		}
+	}
+	if (!sock || !to || optind != argc) {
+		fprintf(stderr, "vessel vm migrate: %s\n",
+			optind != argc ? "unexpected argument" : "--api-socket PATH and --to tcp:HOST:PORT are required");
+		return 2;
+	}
+	struct post_job j = { .sock = sock };
+	j.body = json_pack("{s:s, s:s}", "to", to, "mode", mode);
+	if (downtime)
+		json_object_set_new(j.body, "max_downtime_ms", json_integer(downtime));
+	pthread_t t;
+	if (pthread_create(&t, NULL, post_main, &j) != 0) {
+		fprintf(stderr, "vessel vm migrate: cannot start a thread\n");
+		return 1;
+	}
+	/* Follow it until the POST answers (or, without --wait, until it runs). */
+	uint64_t last_print = 0;
+	while (!atomic_load(&j.done)) {
+		usleep(100000);
+		if (atomic_load(&j.done))
+			break;
+		json_t *p = NULL;
+		long st = 0;
+		struct verr *e = NULL;
+		if (vm_api_call(sock, "GET", "/vm/migration", NULL, &st, &p, &e) < 0) {
+			verr_free(e);
+			continue;
+		}
+		if (st == 200 && !strcmp(jstr(p, "status"), "active")) {
+			if (!wait) {
+				printf("migration to %s started (%s)\n", to, mode);
+				json_decref(p);
+				fflush(stdout);
+				_exit(0); /* the VM carries on; the POST's answer is not needed */
+			}
+			if (now_ns() - last_print > 1000000000ull) {
+				show_progress(p);
+				last_print = now_ns();
+			}
+		}
+		json_decref(p);
+	}
+	pthread_join(t, NULL);
+	json_decref(j.body);
+	int ret = 0;
+	if (j.status < 0) {
+		fprintf(stderr, "vessel vm migrate: %s\n", j.err->msg);
+		verr_free(j.err);
+		ret = 1;
+	} else if (j.status != 200) {
+		fprintf(stderr, "vessel vm migrate: %s (HTTP %ld)\n",
+			j.reply ? jstr(j.reply, "error") : "no answer", j.status);
+		ret = 1;
+	} else if (json_out) {
+		char *s = json_dumps(j.reply, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+	} else {
+		printf("migrated to %s (%s): total %lld ms, downtime %lld ms, %lld rounds, %lld bytes\n", to,
+		       jstr(j.reply, "mode"), jint(j.reply, "total_ms"), jint(j.reply, "downtime_ms"),
+		       jint(j.reply, "iterations"), jint(j.reply, "bytes"));
+	}
+	json_decref(j.reply);
+	return ret;
+}
