@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <time.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,9 @@ struct vm_api {
 	const struct vm_api_ops *ops;
 	void *opaque;
 	char *path;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned inflight; /* requests whose answer has not been sent yet */
 };
 
 /* Per-request state (MHD's con_cls): the body read so far. */
@@ -392,6 +397,9 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 	if (!req) {
 		req = xcalloc(1, sizeof(*req));
 		*con_cls = req;
+		pthread_mutex_lock(&a->lock);
+		a->inflight++;
+		pthread_mutex_unlock(&a->lock);
 		const char *cl =
 		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > VM_API_MAX_BODY) {
@@ -447,6 +455,10 @@ static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(req->body);
 		free(req);
 		*con_cls = NULL;
+		pthread_mutex_lock(&a->lock);
+		a->inflight--;
+		pthread_cond_broadcast(&a->idle);
+		pthread_mutex_unlock(&a->lock);
 	}
 }
 
@@ -505,6 +517,8 @@ int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *op
 	a->ops = ops;
 	a->opaque = opaque;
 	a->path = xstrdup(socket_path);
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->idle, NULL);
 	a->mhd =
 	    MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 			     api_handler, a, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
@@ -513,6 +527,8 @@ int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *op
 	if (!a->mhd) {
 		close(fd);
 		unlink(socket_path);
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->idle);
 		free(a->path);
 		free(a);
 		return verr_set(err, 0, "API socket '%s': cannot start the HTTP server", socket_path);
@@ -525,8 +541,20 @@ void vm_api_stop(struct vm_api *a)
 {
 	if (!a)
 		return;
+	/* Answers being sent (e.g. the 204 of the shutdown that stopped the
+	 * VM) go out before the connections are torn down; bounded, so a
+	 * stuck client cannot hold the VMM. */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	pthread_mutex_lock(&a->lock);
+	while (a->inflight && pthread_cond_timedwait(&a->idle, &a->lock, &ts) == 0)
+		;
+	pthread_mutex_unlock(&a->lock);
 	MHD_stop_daemon(a->mhd); /* also closes the listening socket */
 	unlink(a->path);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->idle);
 	free(a->path);
 	free(a);
 }

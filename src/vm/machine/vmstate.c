@@ -470,15 +470,20 @@ int machine_load_section(struct machine *m, const struct snap_section *sec, stru
 		for (unsigned d = 0; d < VM_MAX_DISKS; d++)
 			if (m->vblk[d] && virtio_blk_transport(m->vblk[d]) == t)
 				n = virtio_blk_config(m->vblk[d], cfgbuf, sizeof(cfgbuf));
-		if (m->vnet && virtio_net_transport(m->vnet) == t)
+		/* a restore may give the NIC a new MAC (clones): the guest
+		 * keeps the one it read at probe time until it reboots */
+		size_t skip = 0;
+		if (m->vnet && virtio_net_transport(m->vnet) == t) {
 			n = virtio_net_config(m->vnet, cfgbuf, sizeof(cfgbuf));
+			skip = 6;
+		}
 		struct state_cursor c;
 		state_cursor_init(&c, sec->data, sec->len);
 		uint32_t len = state_get_u32(&c);
 		const uint8_t *p = state_cursor_take(&c, len);
 		if (!p || !state_cursor_done(&c))
 			return verr_set(err, EINVAL, "section %s: malformed", sec->name);
-		if (len != n || memcmp(p, cfgbuf, n))
+		if (len != n || memcmp(p + skip, cfgbuf + skip, n - skip))
 			return verr_set(err, EINVAL,
 					"section %s: the device's configuration differs (disk size or MAC changed)",
 					sec->name);
