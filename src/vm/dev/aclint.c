@@ -131,10 +131,14 @@ static int aclint_load(void *dev, const void *buf, size_t len)
 	for (unsigned i = 0; i < s.nr_harts; i++)
 		if (s.msip[i] > 1)
 			return -EINVAL;
+	/* 2^56 ticks at 10 MHz are 228 years: anything larger is not a
+	 * saved clock, and would overflow the time base arithmetic */
+	if (s.mtime >= ACLINT_MAX_MTIME)
+		return -EINVAL;
 	/* Re-arm against the restored time base: mtime continues from the
 	 * saved value, then every timer is set again. */
 	uint64_t now = cpu_mtime(a->sh);
-	a->sh->time_base_ns += (int64_t)(now - s.mtime) * 100;
+	a->sh->time_base_ns += ((int64_t)now - (int64_t)s.mtime) * 100;
 	a->s = s;
 	for (unsigned i = 0; i < s.nr_harts; i++) {
 		hart_set_irq(a->sh->harts[i], MIP_MSIP, s.msip[i] != 0);

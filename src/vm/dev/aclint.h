@@ -16,6 +16,8 @@
 #define ACLINT_MAX_HARTS 8
 #define ACLINT_MTIMECMP_OFF 0x4000u
 #define ACLINT_MTIME_OFF 0xbff8u
+/* Largest mtime a saved state may carry (2^56 ticks, 228 years). */
+#define ACLINT_MAX_MTIME (1ull << 56)
 
 struct aclint_state {
 	uint32_t nr_harts;

@@ -193,7 +193,7 @@ static int config_parse(const struct snap_section *sec, struct vmstate_config *o
 		return verr_set(err, EINVAL, "section machine: %u cpus, %llu bytes of RAM: out of range", cfg->nr_cpus,
 				(unsigned long long)cfg->ram_size);
 	}
-	if (mt >> 62) {
+	if (mt >= ACLINT_MAX_MTIME) {
 		vmstate_config_free(out);
 		return verr_set(err, EINVAL, "section machine: mtime 0x%llx out of range", (unsigned long long)mt);
 	}

@@ -492,6 +492,8 @@ uint32_t state_crc32c(uint32_t crc, const void *buf, size_t len)
 
 void state_put_bytes(struct state_buf *b, const void *src, size_t n)
 {
+	if (n == 0)
+		return; /* b->p may still be NULL */
 	if (n > b->cap - b->len) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (n > cap - b->len)
