@@ -131,6 +131,7 @@ static void mock_free(struct mock *m)
 static void load_words(struct mock *m, uint64_t gpa, const uint16_t *p, size_t bytes)
 {
 	memcpy(m->sh.ram_hva + (gpa - RAM_BASE), p, bytes);
+	cpu_note_ram_write(&m->sh, gpa, bytes);
 }
 #define LOAD_PROG(m, prog) load_words((m), RAM_BASE, (prog), sizeof(prog))
 
@@ -144,11 +145,13 @@ static uint64_t ram_rd64(struct mock *m, uint64_t gpa)
 static void ram_wr64(struct mock *m, uint64_t gpa, uint64_t v)
 {
 	memcpy(m->sh.ram_hva + (gpa - RAM_BASE), &v, 8);
+	cpu_note_ram_write(&m->sh, gpa, 8);
 }
 
 static void ram_wr32(struct mock *m, uint64_t gpa, uint32_t v)
 {
 	memcpy(m->sh.ram_hva + (gpa - RAM_BASE), &v, 4);
+	cpu_note_ram_write(&m->sh, gpa, 4);
 }
 
 /* Executes one instruction (or takes its trap). */

@@ -64,7 +64,40 @@ struct cpu_shared {
 	struct hart **harts;
 	unsigned nr_harts;
 	atomic_bool stop;      /* set by the board: every hart_run returns */
+	/* Owned by the CPU (allocated by the first hart_create, freed with the
+	 * last hart_destroy): one byte per 4 KiB page of RAM, bit (hartid % 8)
+	 * set while that hart may hold pre-decoded instructions of the page.
+	 * Such a page is "write-watched": no hart's TLB holds a fast write
+	 * entry for it, writes take the slow path and clear the bits, and a
+	 * hart re-decodes a page whose bit it finds cleared. */
+	_Atomic uint8_t *code_pages;
+	uint64_t code_pages_len; /* entries of code_pages */
+	unsigned code_users;     /* harts sharing code_pages */
+	_Atomic uint64_t watch_seq; /* pages that became watched with other harts running */
 };
+
+/* Tells the CPU that something other than a hart's store instruction (a
+ * device's DMA, the loader, a restore) wrote guest RAM [gpa, gpa+len), so
+ * that no hart keeps executing instructions it decoded from the old bytes:
+ * every hart re-decodes such a page before it next enters it and at its
+ * next execution slice (tens of microseconds) at the latest. Call it after
+ * the write. Cheap when the range holds no code (one byte load per page).
+ * Thread-safe; addresses outside RAM are ignored. */
+static inline void cpu_note_ram_write(struct cpu_shared *sh, uint64_t gpa, uint64_t len)
+{
+	if (!sh || !sh->code_pages || !len || gpa < sh->ram_base_gpa)
+		return;
+	/* the caller's stores before our loads of the bits (a hart sets its
+	 * bit, then reads the code) */
+	atomic_thread_fence(memory_order_seq_cst);
+	uint64_t first = (gpa - sh->ram_base_gpa) >> 12;
+	uint64_t last = (gpa - sh->ram_base_gpa + (len - 1)) >> 12;
+	if (last < first) /* wrapped */
+		last = UINT64_MAX;
+	for (uint64_t p = first; p <= last && p < sh->code_pages_len; p++)
+		if (atomic_load_explicit(&sh->code_pages[p], memory_order_relaxed))
+			atomic_store(&sh->code_pages[p], 0);
+}
 
 /* Current mtime of the machine (10 MHz ticks). Thread-safe. */
 uint64_t cpu_mtime(const struct cpu_shared *sh);
@@ -109,6 +142,12 @@ void hart_kick(struct hart *h);
 /* Thread-safe: ask the hart to flush its TLB before its next instruction
  * (SBI remote fences). */
 void hart_request_tlb_flush(struct hart *h);
+
+/* Thread-safe: a fence.i on the hart (SBI remote fence.i): it drops every
+ * instruction it decoded. Like hart_request_tlb_flush (which it includes),
+ * done when the call returns unless the hart is outside its execution loop,
+ * which then serves it before it executes again. */
+void hart_request_ifence(struct hart *h);
 
 /* Thread-safe HSM: start a STOPPED hart in S-mode at pc with a1 = opaque.
  * Returns 0, or -1 if it was not stopped. */

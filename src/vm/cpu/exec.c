@@ -49,25 +49,6 @@ static ALWAYS_INLINE int mem_store(struct hart *h, uint64_t a, unsigned size, ui
 	return mmu_store_slow(h, a, size, v);
 }
 
-static ALWAYS_INLINE int fetch(struct hart *h, uint32_t *insn)
-{
-	uint64_t pc = h->pc;
-	const struct tlb_entry *e = &h->tlb[h->priv][(pc >> 12) & (TLB_SIZE - 1)];
-	if (LIKELY(e->tag_x == (pc & ~0xfffull))) {
-		const uint16_t *p = (const uint16_t *)(e->addend + (uintptr_t)pc);
-		uint32_t lo = p[0];
-		if ((lo & 3) != 3) {
-			*insn = lo;
-			return 0;
-		}
-		if ((pc & 0xfff) != 0xffe) {
-			*insn = lo | ((uint32_t)p[1] << 16);
-			return 0;
-		}
-	}
-	return mmu_fetch_slow(h, insn);
-}
-
 /* --- RVC expansion --- */
 
 static uint32_t enc_r(unsigned f7, unsigned rs2, unsigned rs1, unsigned f3, unsigned rd, unsigned op)
@@ -412,6 +393,9 @@ static int exec_amo(struct hart *h, uint32_t insn)
 	void *hp = mmu_atomic_hva(h, addr, size, false);
 	if (!hp)
 		return -1;
+	/* after the write below: a page holding decoded code (icache.c) */
+	uint64_t hp_gpa = h->ram_base_gpa + (uint64_t)((uint8_t *)hp - h->ram_hva);
+	bool watched = icache_page_watched(h, hp_gpa);
 	if (f5 == 0x03) { /* SC: succeeds if the reserved word still holds the
 			   * value LR saw (compare-and-swap) */
 		bool ok = false;
@@ -428,6 +412,8 @@ static int exec_amo(struct hart *h, uint32_t insn)
 		}
 		h->lr_valid = false;
 		x[rd] = ok ? 0 : 1;
+		if (ok && (watched || icache_page_watched(h, hp_gpa)))
+			icache_note_store(h, hp_gpa, size);
 		return 0;
 	}
 	if (size == 4) {
@@ -458,6 +444,8 @@ static int exec_amo(struct hart *h, uint32_t insn)
 		}
 	}
 	x[rd] = res;
+	if (watched || icache_page_watched(h, hp_gpa))
+		icache_note_store(h, hp_gpa, size);
 	return 0;
 }
 
@@ -506,8 +494,11 @@ static bool fs_off(const struct hart *h)
 
 /* --- the interpreter --- */
 
-/* Executes the instruction `raw` found at h->pc (== pc). */
-static ALWAYS_INLINE void exec_insn(struct hart *h, uint32_t raw, uint64_t pc)
+/* Executes the instruction `raw` found at h->pc (== pc): the generic path,
+ * for what the decoded handlers below do not cover (system, atomics,
+ * floating point, illegal encodings, the last instruction of a page and
+ * instructions that cross a page). */
+static __attribute__((noinline)) void exec_insn(struct hart *h, uint32_t raw, uint64_t pc)
 {
 	uint64_t *x = h->x;
 	uint64_t npc;
@@ -739,10 +730,13 @@ static ALWAYS_INLINE void exec_insn(struct hart *h, uint32_t raw, uint64_t pc)
 		break;
 	}
 	case 3: /* 0x0f */ /* MISC-MEM */
-		if (f3 == 0)
+		if (f3 == 0) {
 			__atomic_thread_fence(__ATOMIC_SEQ_CST); /* FENCE (FENCE.TSO, PAUSE) */
-		else if (f3 != 1) /* FENCE.I: nothing is cached from guest code */
+		} else if (f3 == 1) { /* FENCE.I: see icache_fence */
+			icache_fence(h);
+		} else {
 			goto illegal;
+		}
 		break;
 	case 28: /* 0x73 */ /* SYSTEM */
 		h->insn_bits = (raw & 3) == 3 ? raw : (raw & 0xffff);
@@ -806,28 +800,622 @@ illegal:
 #undef f7
 #undef imm_i
 
-void hart_exec_slice(struct hart *h, unsigned n)
+
+/* --- the decoded-instruction interpreter --- */
+
+/* Handler indexes of struct dinsn.op. */
+enum {
+	OP_DECODE = 0, /* slot not decoded yet */
+	OP_GENERIC,    /* exec_insn() with the raw bits in imm */
+	OP_CROSS,      /* 32-bit instruction across the end of the page: fetched each time */
+	OP_FENCE,
+	OP_LUI, OP_AUIPC, OP_JAL, OP_JALR,
+	OP_BEQ, OP_BNE, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU,
+	OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU,
+	OP_SB, OP_SH, OP_SW, OP_SD,
+	OP_ADDI, OP_SLTI, OP_SLTIU, OP_XORI, OP_ORI, OP_ANDI, OP_SLLI, OP_SRLI, OP_SRAI,
+	OP_ADDIW, OP_SLLIW, OP_SRLIW, OP_SRAIW,
+	OP_ADD, OP_SUB, OP_SLL, OP_SLT, OP_SLTU, OP_XOR, OP_SRL, OP_SRA, OP_OR, OP_AND,
+	OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU, OP_DIV, OP_DIVU, OP_REM, OP_REMU,
+	OP_ADDW, OP_SUBW, OP_SLLW, OP_SRLW, OP_SRAW, OP_MULW, OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW,
+	OP_COUNT
+};
+
+/* Decodes `raw` (16 or 32 bits, as found at page offset `off`) into *d. */
+static void decode(struct dinsn *d, uint32_t raw, unsigned off)
 {
-	/* The page instructions are fetched from, cached across iterations.
-	 * Whatever could change its translation (traps, xRET, satp, SFENCE,
-	 * flushes) sets h->brk and so ends the slice. */
-	uint64_t fpage = TLB_INVALID;
-	uintptr_t fadd = 0;
-	for (unsigned i = 0; i < n && !h->brk; i++) {
-		uint64_t pc = h->pc;
-		uint32_t raw;
-		/* same page, and not a 32-bit read across its end */
-		if (LIKELY((pc ^ fpage) < 0xffe)) {
-			memcpy(&raw, (const void *)(fadd + (uintptr_t)pc), 4);
-		} else {
-			if (fetch(h, &raw))
-				continue;
-			const struct tlb_entry *e = &h->tlb[h->priv][(pc >> 12) & (TLB_SIZE - 1)];
-			if (e->tag_x == (pc & ~0xfffull)) {
-				fpage = e->tag_x;
-				fadd = e->addend;
-			}
-		}
-		exec_insn(h, raw, pc);
+	uint32_t insn = raw;
+	unsigned len = 4;
+	if ((raw & 3) != 3) {
+		raw &= 0xffff;
+		insn = rvc_table[raw];
+		len = 2;
 	}
+	d->next = (uint8_t)(len * 4);
+	d->rd = (insn >> 7) & 31;
+	if (!d->rd)
+		d->rd = 32; /* the sink; branches and stores put rs2 here below */
+	d->rs1 = (insn >> 15) & 31;
+	unsigned rs2 = (insn >> 20) & 31, f3 = (insn >> 12) & 7, f7 = insn >> 25;
+	int32_t imm_i = (int32_t)insn >> 20;
+	int op = -1;
+	/* The last instruction of the page goes through the generic path, so
+	 * that sequential execution never runs off the block. */
+	if (!insn || off + len >= 4096)
+		goto generic;
+	switch ((insn >> 2) & 31) {
+	case 3: /* MISC-MEM: FENCE (FENCE.TSO, PAUSE); FENCE.I goes generic */
+		if (f3 == 0)
+			op = OP_FENCE;
+		break;
+	case 13: /* LUI */
+		op = OP_LUI;
+		d->imm = (int32_t)(insn & 0xfffff000);
+		break;
+	case 5: /* AUIPC */
+		op = OP_AUIPC;
+		d->imm = (int32_t)(insn & 0xfffff000);
+		break;
+	case 27: /* JAL */
+		op = OP_JAL;
+		d->imm = (int32_t)sext(((insn >> 31) << 20) | (((insn >> 12) & 0xff) << 12) |
+					       (((insn >> 20) & 1) << 11) | (((insn >> 21) & 0x3ff) << 1),
+				       21);
+		break;
+	case 25: /* JALR */
+		if (f3)
+			break;
+		op = OP_JALR;
+		d->imm = imm_i;
+		break;
+	case 24: { /* BRANCH: rs2 in rd */
+		static const int ops[8] = { OP_BEQ, OP_BNE, -1, -1, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU };
+		op = ops[f3];
+		d->rd = (uint8_t)rs2;
+		d->imm = (int32_t)sext(((insn >> 31) << 12) | (((insn >> 7) & 1) << 11) |
+					       (((insn >> 25) & 0x3f) << 5) | (((insn >> 8) & 0xf) << 1),
+				       13);
+		break;
+	}
+	case 0: { /* LOAD */
+		static const int ops[8] = { OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU, -1 };
+		op = ops[f3];
+		d->imm = imm_i;
+		break;
+	}
+	case 8: { /* STORE: rs2 in rd */
+		static const int ops[8] = { OP_SB, OP_SH, OP_SW, OP_SD, -1, -1, -1, -1 };
+		op = ops[f3];
+		d->rd = (uint8_t)rs2;
+		d->imm = (int32_t)(((int64_t)(int32_t)insn >> 25) * 32 + ((insn >> 7) & 31));
+		break;
+	}
+	case 4: /* OP-IMM */
+		d->imm = imm_i;
+		switch (f3) {
+		case 0: op = OP_ADDI; break;
+		case 2: op = OP_SLTI; break;
+		case 3: op = OP_SLTIU; break;
+		case 4: op = OP_XORI; break;
+		case 6: op = OP_ORI; break;
+		case 7: op = OP_ANDI; break;
+		case 1:
+			if ((insn >> 26) == 0)
+				op = OP_SLLI;
+			d->imm = (insn >> 20) & 63;
+			break;
+		default:
+			if ((insn >> 26) == 0)
+				op = OP_SRLI;
+			else if ((insn >> 26) == 0x10)
+				op = OP_SRAI;
+			d->imm = (insn >> 20) & 63;
+			break;
+		}
+		break;
+	case 6: /* OP-IMM-32 */
+		d->imm = imm_i;
+		if (f3 == 0) {
+			op = OP_ADDIW;
+		} else if (f3 == 1) {
+			if (f7 == 0)
+				op = OP_SLLIW;
+			d->imm = (insn >> 20) & 31;
+		} else if (f3 == 5) {
+			if (f7 == 0)
+				op = OP_SRLIW;
+			else if (f7 == 0x20)
+				op = OP_SRAIW;
+			d->imm = (insn >> 20) & 31;
+		}
+		break;
+	case 12: { /* OP: rs2 in imm */
+		static const int base[8] = { OP_ADD, OP_SLL, OP_SLT, OP_SLTU, OP_XOR, OP_SRL, OP_OR, OP_AND };
+		static const int mext[8] = { OP_MUL, OP_MULH, OP_MULHSU, OP_MULHU,
+					     OP_DIV, OP_DIVU, OP_REM, OP_REMU };
+		d->imm = (int32_t)rs2;
+		if (f7 == 0)
+			op = base[f3];
+		else if (f7 == 1)
+			op = mext[f3];
+		else if (f7 == 0x20 && f3 == 0)
+			op = OP_SUB;
+		else if (f7 == 0x20 && f3 == 5)
+			op = OP_SRA;
+		break;
+	}
+	case 14: { /* OP-32: rs2 in imm */
+		static const int base[8] = { OP_ADDW, OP_SLLW, -1, -1, -1, OP_SRLW, -1, -1 };
+		static const int mext[8] = { OP_MULW, -1, -1, -1, OP_DIVW, OP_DIVUW, OP_REMW, OP_REMUW };
+		d->imm = (int32_t)rs2;
+		if (f7 == 0)
+			op = base[f3];
+		else if (f7 == 1)
+			op = mext[f3];
+		else if (f7 == 0x20 && f3 == 0)
+			op = OP_SUBW;
+		else if (f7 == 0x20 && f3 == 5)
+			op = OP_SRAW;
+		break;
+	}
+	default:
+		break;
+	}
+	if (op >= 0) {
+		d->op = (uint8_t)op;
+		return;
+	}
+generic:
+	d->op = OP_GENERIC;
+	d->imm = (int32_t)raw;
+}
+
+/* Executes up to n instructions from the decoded-instruction cache.
+ *
+ * `slots` is the block of the page pc is in (virtual page `vpage`); while
+ * execution stays in the page, the next slot is found without the TLB.
+ * Leaving the page (a jump, a trap, the generic path at the page's end)
+ * goes back to `enter`, which translates pc and finds the block; so does
+ * anything that may change the translation or the privilege (it sets
+ * h->brk and ends the slice). Retired instructions are counted in `cnt`;
+ * `synced` of them are already in h->instret. */
+/* Without cross-jumping, GCC keeps one indirect jump per handler (merged
+ * into one, every dispatch would share a single branch-predictor entry). */
+__attribute__((optimize("no-crossjumping", "no-gcse"))) void hart_exec_slice(struct hart *h, unsigned n)
+{
+	static const void *const labels[OP_COUNT] = {
+		[OP_DECODE] = &&op_decode, [OP_GENERIC] = &&op_generic, [OP_CROSS] = &&op_cross,
+		[OP_FENCE] = &&op_fence,
+		[OP_LUI] = &&op_lui, [OP_AUIPC] = &&op_auipc, [OP_JAL] = &&op_jal, [OP_JALR] = &&op_jalr,
+		[OP_BEQ] = &&op_beq, [OP_BNE] = &&op_bne, [OP_BLT] = &&op_blt, [OP_BGE] = &&op_bge,
+		[OP_BLTU] = &&op_bltu, [OP_BGEU] = &&op_bgeu,
+		[OP_LB] = &&op_lb, [OP_LH] = &&op_lh, [OP_LW] = &&op_lw, [OP_LD] = &&op_ld,
+		[OP_LBU] = &&op_lbu, [OP_LHU] = &&op_lhu, [OP_LWU] = &&op_lwu,
+		[OP_SB] = &&op_sb, [OP_SH] = &&op_sh, [OP_SW] = &&op_sw, [OP_SD] = &&op_sd,
+		[OP_ADDI] = &&op_addi, [OP_SLTI] = &&op_slti, [OP_SLTIU] = &&op_sltiu, [OP_XORI] = &&op_xori,
+		[OP_ORI] = &&op_ori, [OP_ANDI] = &&op_andi, [OP_SLLI] = &&op_slli, [OP_SRLI] = &&op_srli,
+		[OP_SRAI] = &&op_srai,
+		[OP_ADDIW] = &&op_addiw, [OP_SLLIW] = &&op_slliw, [OP_SRLIW] = &&op_srliw, [OP_SRAIW] = &&op_sraiw,
+		[OP_ADD] = &&op_add, [OP_SUB] = &&op_sub, [OP_SLL] = &&op_sll, [OP_SLT] = &&op_slt,
+		[OP_SLTU] = &&op_sltu, [OP_XOR] = &&op_xor, [OP_SRL] = &&op_srl, [OP_SRA] = &&op_sra,
+		[OP_OR] = &&op_or, [OP_AND] = &&op_and,
+		[OP_MUL] = &&op_mul, [OP_MULH] = &&op_mulh, [OP_MULHSU] = &&op_mulhsu, [OP_MULHU] = &&op_mulhu,
+		[OP_DIV] = &&op_div, [OP_DIVU] = &&op_divu, [OP_REM] = &&op_rem, [OP_REMU] = &&op_remu,
+		[OP_ADDW] = &&op_addw, [OP_SUBW] = &&op_subw, [OP_SLLW] = &&op_sllw, [OP_SRLW] = &&op_srlw,
+		[OP_SRAW] = &&op_sraw, [OP_MULW] = &&op_mulw, [OP_DIVW] = &&op_divw, [OP_DIVUW] = &&op_divuw,
+		[OP_REMW] = &&op_remw, [OP_REMUW] = &&op_remuw,
+	};
+	uint64_t *x = h->xs;
+	uint64_t pc = h->pc;          /* valid at `enter`; else computed from d */
+	uint64_t vpage = TLB_INVALID; /* virtual page of `slots` */
+	struct dinsn *slots = NULL;
+	const uint8_t *page_hva = NULL;
+	/* the block used before, for calls and returns between two pages */
+	uint64_t prev_vpage = TLB_INVALID;
+	struct dinsn *prev_slots = NULL;
+	const uint8_t *prev_hva = NULL;
+	const struct tlb_entry *tlbd = h->tlb[h->dpriv];
+	struct dinsn *d;
+	/* instructions left in the slice; n - left retired, `synced` of them
+	 * already added to h->instret */
+	unsigned left = n, synced = 0;
+	/* the handler table in a register rather than reloaded per dispatch */
+	const void *const *lt = labels;
+	__asm__("" : "+r"(lt));
+
+#define DISPATCH() goto *lt[d->op]
+/* the pc of the slot d */
+#define PC() (vpage + (uint64_t)((uintptr_t)d - (uintptr_t)slots) / 4)
+#define LEN() (d->next >> 2)
+/* sequential successor */
+#define NEXT()                                                   \
+	do {                                                     \
+		d = (struct dinsn *)((uintptr_t)d + d->next);    \
+		if (UNLIKELY(--left == 0))                        \
+			goto out;                                \
+		DISPATCH();                                      \
+	} while (0)
+/* relative control transfer by `off` bytes */
+#define JUMP_REL(off)                                                              \
+	do {                                                                       \
+		int64_t off_ = (off);                                              \
+		uint64_t i_ = (uint64_t)(d - slots) + (uint64_t)(off_ >> 1);       \
+		if (LIKELY(i_ < ICACHE_SLOTS)) {                                   \
+			d = slots + i_;                                            \
+			if (UNLIKELY(--left == 0))                                  \
+				goto out;                                          \
+			DISPATCH();                                                \
+		}                                                                  \
+		pc = PC() + (uint64_t)off_;                                        \
+		left--;                                                             \
+		goto enter;                                                        \
+	} while (0)
+/* absolute control transfer to t */
+#define JUMP_ABS(t)                                                \
+	do {                                                       \
+		pc = (t);                                          \
+		if (LIKELY((pc & ~0xfffull) == vpage)) {           \
+			d = slots + ((pc & 0xfff) >> 1);           \
+			if (UNLIKELY(--left == 0))                  \
+				goto out_pc;                       \
+			DISPATCH();                                \
+		}                                                  \
+		left--;                                             \
+		goto enter;                                        \
+	} while (0)
+#define SYNC()                              \
+	do {                                \
+		h->pc = PC();               \
+		h->instret += n - left - synced; \
+		synced = n - left;               \
+	} while (0)
+#define RS1 x[d->rs1]
+#define RS2R x[d->imm] /* R-type */
+#define RS2S x[d->rd]  /* S- and B-type */
+#define IMM ((uint64_t)(int64_t)d->imm)
+
+enter:
+	if (UNLIKELY(h->brk || left == 0))
+		goto out_pc;
+	if (LIKELY((pc & ~0xfffull) == vpage)) {
+		d = slots + ((pc & 0xfff) >> 1);
+		DISPATCH();
+	}
+	if ((pc & ~0xfffull) == prev_vpage) {
+		uint64_t tv = vpage;
+		struct dinsn *ts = slots;
+		const uint8_t *th = page_hva;
+		vpage = prev_vpage;
+		slots = prev_slots;
+		page_hva = prev_hva;
+		prev_vpage = tv;
+		prev_slots = ts;
+		prev_hva = th;
+		d = slots + ((pc & 0xfff) >> 1);
+		DISPATCH();
+	}
+	{
+		const struct tlb_entry *e = &h->tlb[h->priv][(pc >> 12) & (TLB_SIZE - 1)];
+		uint64_t vp = pc & ~0xfffull;
+		if (UNLIKELY(e->tag_x != vp)) {
+			h->pc = pc;
+			h->instret += n - left - synced;
+			synced = n - left;
+			if (mmu_fetch_page(h, pc))
+				goto out_trapped;
+		}
+		prev_vpage = vpage;
+		prev_slots = slots;
+		prev_hva = page_hva;
+		page_hva = (const uint8_t *)(e->addend + (uintptr_t)vp);
+		slots = icache_block(h, (uint64_t)(page_hva - h->ram_hva) >> 12, page_hva);
+		vpage = vp;
+		if (slots == prev_slots) /* the previous block was recycled */
+			prev_vpage = TLB_INVALID;
+		tlbd = h->tlb[h->dpriv];
+		d = slots + ((pc & 0xfff) >> 1);
+		DISPATCH();
+	}
+
+op_decode: {
+	unsigned off = (unsigned)((uintptr_t)d - (uintptr_t)slots) / 4;
+	uint32_t raw = *(const uint16_t *)(page_hva + off);
+	if ((raw & 3) == 3) {
+		if (off == 0xffe) {
+			d->op = OP_CROSS;
+			goto op_cross;
+		}
+		raw |= (uint32_t)*(const uint16_t *)(page_hva + off + 2) << 16;
+	}
+	decode(d, raw, off);
+	DISPATCH();
+}
+op_generic:
+	SYNC();
+	exec_insn(h, (uint32_t)d->imm, h->pc);
+	/* exec_insn counted the instruction itself if it retired */
+	left--;
+	synced++;
+	pc = h->pc;
+	tlbd = h->tlb[h->dpriv];
+	goto enter;
+op_cross: {
+	uint32_t raw;
+	SYNC();
+	left--;
+	synced++;
+	pc = h->pc;
+	const struct tlb_entry *e2 = &h->tlb[h->priv][((pc + 2) >> 12) & (TLB_SIZE - 1)];
+	if (e2->tag_x == ((pc + 2) & ~0xfffull)) {
+		/* both pages in the TLB (this one is: we are executing it) */
+		raw = *(const uint16_t *)(page_hva + 0xffe) |
+		      (uint32_t)*(const uint16_t *)(e2->addend + (uintptr_t)(pc + 2)) << 16;
+	} else if (mmu_fetch_slow(h, &raw)) {
+		goto out_trapped;
+	}
+	exec_insn(h, raw, pc);
+	pc = h->pc;
+	/* the TLB may have dropped this page's entry for the second half */
+	vpage = prev_vpage = TLB_INVALID;
+	goto enter;
+}
+
+op_fence:
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	NEXT();
+op_lui:
+	x[d->rd] = IMM;
+	NEXT();
+op_auipc:
+	x[d->rd] = PC() + IMM;
+	NEXT();
+op_jal:
+	x[d->rd] = PC() + LEN();
+	JUMP_REL(d->imm);
+op_jalr: {
+	uint64_t t = (RS1 + IMM) & ~1ull;
+	x[d->rd] = PC() + LEN();
+	JUMP_ABS(t);
+}
+#define BRANCH(cond)                  \
+	do {                          \
+		if (cond)             \
+			JUMP_REL(d->imm); \
+		NEXT();               \
+	} while (0)
+op_beq:
+	BRANCH(RS1 == RS2S);
+op_bne:
+	BRANCH(RS1 != RS2S);
+op_blt:
+	BRANCH((int64_t)RS1 < (int64_t)RS2S);
+op_bge:
+	BRANCH((int64_t)RS1 >= (int64_t)RS2S);
+op_bltu:
+	BRANCH(RS1 < RS2S);
+op_bgeu:
+	BRANCH(RS1 >= RS2S);
+
+#define LOAD(T, ST, size)                                                                 \
+	do {                                                                              \
+		uint64_t a_ = RS1 + IMM;                                                  \
+		const struct tlb_entry *e_ = &tlbd[(a_ >> 12) & (TLB_SIZE - 1)];          \
+		if (LIKELY(e_->tag_r == (a_ & (~0xfffull | ((size) - 1))))) {             \
+			x[d->rd] = (uint64_t)(ST) * (const T *)(e_->addend + (uintptr_t)a_); \
+			NEXT();                                                           \
+		}                                                                         \
+		uint64_t v_;                                                              \
+		SYNC();                                                                   \
+		if (mmu_load_slow(h, a_, (size), &v_))                                    \
+			goto out_trapped;                                                 \
+		x[d->rd] = (uint64_t)(ST)(T)v_;                                           \
+		if (UNLIKELY(h->brk)) {                                                   \
+			d = (struct dinsn *)((uintptr_t)d + d->next);                     \
+			left--;                                                            \
+			goto out;                                                         \
+		}                                                                         \
+		NEXT();                                                                   \
+	} while (0)
+op_lb:
+	LOAD(uint8_t, int8_t, 1);
+op_lh:
+	LOAD(uint16_t, int16_t, 2);
+op_lw:
+	LOAD(uint32_t, int32_t, 4);
+op_ld:
+	LOAD(uint64_t, uint64_t, 8);
+op_lbu:
+	LOAD(uint8_t, uint8_t, 1);
+op_lhu:
+	LOAD(uint16_t, uint16_t, 2);
+op_lwu:
+	LOAD(uint32_t, uint32_t, 4);
+
+#define STORE(T, size)                                                                  \
+	do {                                                                            \
+		uint64_t a_ = RS1 + IMM;                                                \
+		const struct tlb_entry *e_ = &tlbd[(a_ >> 12) & (TLB_SIZE - 1)];        \
+		if (LIKELY(e_->tag_w == (a_ & (~0xfffull | ((size) - 1))))) {           \
+			*(T *)(e_->addend + (uintptr_t)a_) = (T)RS2S;                   \
+			NEXT();                                                         \
+		}                                                                       \
+		SYNC();                                                                 \
+		if (mmu_store_slow(h, a_, (size), RS2S))                                \
+			goto out_trapped;                                               \
+		if (UNLIKELY(h->brk)) {                                                 \
+			d = (struct dinsn *)((uintptr_t)d + d->next);                   \
+			left--;                                                          \
+			goto out;                                                       \
+		}                                                                       \
+		NEXT();                                                                 \
+	} while (0)
+op_sb:
+	STORE(uint8_t, 1);
+op_sh:
+	STORE(uint16_t, 2);
+op_sw:
+	STORE(uint32_t, 4);
+op_sd:
+	STORE(uint64_t, 8);
+
+op_addi:
+	x[d->rd] = RS1 + IMM;
+	NEXT();
+op_slti:
+	x[d->rd] = (int64_t)RS1 < (int64_t)IMM;
+	NEXT();
+op_sltiu:
+	x[d->rd] = RS1 < IMM;
+	NEXT();
+op_xori:
+	x[d->rd] = RS1 ^ IMM;
+	NEXT();
+op_ori:
+	x[d->rd] = RS1 | IMM;
+	NEXT();
+op_andi:
+	x[d->rd] = RS1 & IMM;
+	NEXT();
+op_slli:
+	x[d->rd] = RS1 << d->imm;
+	NEXT();
+op_srli:
+	x[d->rd] = RS1 >> d->imm;
+	NEXT();
+op_srai:
+	x[d->rd] = (uint64_t)((int64_t)RS1 >> d->imm);
+	NEXT();
+op_addiw:
+	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 + (uint32_t)d->imm);
+	NEXT();
+op_slliw:
+	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << d->imm);
+	NEXT();
+op_srliw:
+	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> d->imm);
+	NEXT();
+op_sraiw:
+	x[d->rd] = (uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> d->imm);
+	NEXT();
+
+op_add:
+	x[d->rd] = RS1 + RS2R;
+	NEXT();
+op_sub:
+	x[d->rd] = RS1 - RS2R;
+	NEXT();
+op_sll:
+	x[d->rd] = RS1 << (RS2R & 63);
+	NEXT();
+op_slt:
+	x[d->rd] = (int64_t)RS1 < (int64_t)RS2R;
+	NEXT();
+op_sltu:
+	x[d->rd] = RS1 < RS2R;
+	NEXT();
+op_xor:
+	x[d->rd] = RS1 ^ RS2R;
+	NEXT();
+op_srl:
+	x[d->rd] = RS1 >> (RS2R & 63);
+	NEXT();
+op_sra:
+	x[d->rd] = (uint64_t)((int64_t)RS1 >> (RS2R & 63));
+	NEXT();
+op_or:
+	x[d->rd] = RS1 | RS2R;
+	NEXT();
+op_and:
+	x[d->rd] = RS1 & RS2R;
+	NEXT();
+op_mul:
+	x[d->rd] = RS1 * RS2R;
+	NEXT();
+op_mulh:
+	x[d->rd] = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2R) >> 64);
+	NEXT();
+op_mulhsu:
+	x[d->rd] = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)RS2R) >> 64);
+	NEXT();
+op_mulhu:
+	x[d->rd] = (uint64_t)(((unsigned __int128)RS1 * RS2R) >> 64);
+	NEXT();
+op_div:
+	x[d->rd] = div64((int64_t)RS1, (int64_t)RS2R);
+	NEXT();
+op_divu: {
+	uint64_t b = RS2R;
+	x[d->rd] = b ? RS1 / b : ~0ull;
+	NEXT();
+}
+op_rem:
+	x[d->rd] = rem64((int64_t)RS1, (int64_t)RS2R);
+	NEXT();
+op_remu: {
+	uint64_t b = RS2R;
+	x[d->rd] = b ? RS1 % b : RS1;
+	NEXT();
+}
+
+#define W(v) ((uint64_t)(int64_t)(int32_t)(v))
+op_addw:
+	x[d->rd] = W((uint32_t)RS1 + (uint32_t)RS2R);
+	NEXT();
+op_subw:
+	x[d->rd] = W((uint32_t)RS1 - (uint32_t)RS2R);
+	NEXT();
+op_sllw:
+	x[d->rd] = W((uint32_t)RS1 << (RS2R & 31));
+	NEXT();
+op_srlw:
+	x[d->rd] = W((uint32_t)RS1 >> (RS2R & 31));
+	NEXT();
+op_sraw:
+	x[d->rd] = W((int32_t)(uint32_t)RS1 >> (RS2R & 31));
+	NEXT();
+op_mulw:
+	x[d->rd] = W((uint32_t)RS1 * (uint32_t)RS2R);
+	NEXT();
+op_divw:
+	x[d->rd] = W(div32((int32_t)RS1, (int32_t)RS2R));
+	NEXT();
+op_divuw: {
+	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2R;
+	x[d->rd] = W(b ? a / b : ~0u);
+	NEXT();
+}
+op_remw:
+	x[d->rd] = W(rem32((int32_t)RS1, (int32_t)RS2R));
+	NEXT();
+op_remuw: {
+	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2R;
+	x[d->rd] = W(b ? a % b : a);
+	NEXT();
+}
+
+out:
+	SYNC();
+	return;
+out_pc:
+	h->pc = pc;
+	h->instret += n - left - synced;
+	return;
+out_trapped:
+	/* h->pc is the trap's target; the faulting instruction did not retire */
+	h->instret += n - left - synced;
+#undef DISPATCH
+#undef NEXT
+#undef JUMP_REL
+#undef JUMP_ABS
+#undef PC
+#undef LEN
+#undef SYNC
+#undef RS1
+#undef RS2R
+#undef RS2S
+#undef IMM
+#undef BRANCH
+#undef LOAD
+#undef STORE
+#undef W
 }

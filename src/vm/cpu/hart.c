@@ -55,6 +55,7 @@ static void reset_csrs(struct hart *h)
 	h->brk = true;
 	hart_update_dpriv(h);
 	mmu_flush_all(h);
+	icache_flush(h);
 }
 
 struct hart *hart_create(struct cpu_shared *sh, unsigned hartid)
@@ -75,6 +76,8 @@ struct hart *hart_create(struct cpu_shared *sh, unsigned hartid)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	if (icache_init(h) < 0)
+		abort(); /* like any small allocation failing */
 	reset_csrs(h);
 	atomic_store(&h->hsm_state, HART_STOPPED);
 	return h;
@@ -84,6 +87,7 @@ void hart_destroy(struct hart *h)
 {
 	if (!h)
 		return;
+	icache_fini(h);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
 	free(h);
@@ -297,6 +301,12 @@ static __thread struct hart *current_hart;
 /* Performs the TLB flushes other threads asked for. On the hart's thread. */
 static void serve_flush(struct hart *h)
 {
+	/* before the TLB flush's ack: a remote fence.i asks for both */
+	uint64_t ig = atomic_load(&h->ifence_gen);
+	if (ig != h->ifence_ack) {
+		icache_fence(h);
+		h->ifence_ack = ig;
+	}
 	uint64_t g = atomic_load(&h->flush_gen);
 	if (g != atomic_load_explicit(&h->flush_ack, memory_order_relaxed)) {
 		mmu_flush_paged(h);
@@ -403,6 +413,12 @@ void hart_request_tlb_flush(struct hart *h)
 	}
 }
 
+void hart_request_ifence(struct hart *h)
+{
+	atomic_fetch_add(&h->ifence_gen, 1);
+	hart_request_tlb_flush(h);
+}
+
 int hart_start(struct hart *h, uint64_t pc, uint64_t opaque)
 {
 	pthread_mutex_lock(&h->lock);
@@ -467,6 +483,8 @@ void hart_run(struct hart *h)
 			continue;
 		}
 		atomic_store(&h->in_exec, true);
+		/* a quiescent point: our earlier stores are visible (icache.c) */
+		atomic_store(&h->q_watch, atomic_load(&h->sh->watch_seq));
 		serve_flush(h);
 		if (st != HART_STARTED || h->dead) {
 			atomic_store(&h->in_exec, false);

@@ -75,8 +75,43 @@ struct tlb_entry {
 	uintptr_t addend;
 };
 
+/* --- the decoded-instruction cache (icache.c, exec.c) ---
+ *
+ * Each hart decodes guest instructions once into struct dinsn slots, one
+ * slot per 2-byte offset of a 4 KiB guest-PHYSICAL page (a block), and then
+ * executes from the slots. Blocks live in a fixed per-hart pool, found
+ * through a direct-mapped table by RAM page number; see docs/vm.md for the
+ * invalidation rules (writes, fence.i, remote fence.i). */
+#define ICACHE_SLOTS 2048 /* 4 KiB / 2 */
+#define ICACHE_BLOCKS 256  /* per hart: 64 x 16 KiB = 1 MiB at most */
+#define ICACHE_MAP 1024   /* direct-mapped index, by RAM page number */
+#define ICACHE_NONE (~0ull)
+
+/* One pre-decoded instruction. `op` indexes the interpreter's handlers
+ * (exec.c); 0 means "not decoded yet". Formats without an rs2 keep the
+ * immediate in imm; R-type keeps rs2 in imm; S- and B-type keep rs2 in rd.
+ * A destination x0 is decoded as 32 (struct hart's xs[32], a sink).
+ * Instructions executed by the generic path keep their raw bits in imm. */
+struct dinsn {
+	uint8_t op;
+	uint8_t next; /* bytes to the next slot: 4 x the instruction's length */
+	uint8_t rd;
+	uint8_t rs1;
+	int32_t imm;
+};
+
+struct icache_meta {
+	uint64_t page;      /* RAM page number ((gpa - base) >> 12) or ICACHE_NONE */
+	const uint8_t *hva; /* host address of the page */
+	uint64_t epoch;     /* == hart's icache_epoch while valid */
+};
+
 struct hart {
-	uint64_t x[32];
+	union {
+		uint64_t x[32];
+		/* x[] plus a sink: decoded instructions with rd = x0 write xs[32] */
+		uint64_t xs[33];
+	};
 	uint64_t pc;
 	struct fpu_state fp;
 	unsigned priv;  /* PRIV_U/S/M */
@@ -127,6 +162,20 @@ struct hart {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 
+	/* requests for a fence.i from other harts (SBI remote fence.i) */
+	_Atomic uint64_t ifence_gen;
+	uint64_t ifence_ack;
+
+	/* decoded-instruction cache (icache.c) */
+	uint8_t code_bit;             /* this hart's bit in sh->code_pages */
+	_Atomic uint64_t q_watch;     /* sh->watch_seq seen at the last slice start */
+	uint64_t clean_seq;           /* sh->watch_seq after which a fence.i flushed */
+	uint64_t icache_epoch;        /* bumped by fence.i: every block is stale */
+	unsigned icache_hand;         /* next victim of the pool */
+	struct dinsn (*icache_slots)[ICACHE_SLOTS]; /* ICACHE_BLOCKS blocks, lazily backed */
+	struct icache_meta icache_meta[ICACHE_BLOCKS];
+	uint16_t icache_map[ICACHE_MAP]; /* block index + 1, or 0 */
+
 	struct tlb_entry tlb[4][TLB_SIZE]; /* indexed by privilege (0 U, 1 S, 3 M) */
 };
 
@@ -145,6 +194,32 @@ void hart_update_timers(struct hart *h, uint64_t now);
 void hart_exec_slice(struct hart *h, unsigned n);
 /* One-time set-up of the interpreter's tables; thread-safe, idempotent. */
 void hart_exec_init(void);
+
+/* --- decoded-instruction cache (icache.c) --- */
+
+/* Allocates the hart's block pool (and sh->code_pages for the first hart);
+ * returns 0 or -ENOMEM. icache_fini undoes it (accepts a hart that has none). */
+int icache_init(struct hart *h);
+void icache_fini(struct hart *h);
+/* The block of the RAM page at host address page_hva (page number `page`):
+ * a valid one, found or (re)built empty. Returns its slots. */
+struct dinsn *icache_block(struct hart *h, uint64_t page, const uint8_t *page_hva);
+/* Every block becomes stale (rebuilt on next use): reset, new RAM. */
+void icache_flush(struct hart *h);
+/* fence.i on this hart (own or remote): after it, the hart executes no
+ * decoded instruction older than a store that happened before. Ends the
+ * slice. */
+void icache_fence(struct hart *h);
+/* Called after this hart stored [gpa, gpa+len) to RAM outside the fast TLB
+ * path: when the bytes lie in a code page, drops the other harts' decoded
+ * copies of it and resets the slots of this hart's copy that overlap. */
+void icache_note_store(struct hart *h, uint64_t gpa, uint64_t len);
+static inline bool icache_page_watched(const struct hart *h, uint64_t gpa)
+{
+	uint64_t p = (gpa - h->ram_base_gpa) >> 12;
+	return p < h->sh->code_pages_len &&
+	       atomic_load_explicit(&h->sh->code_pages[p], memory_order_relaxed) != 0;
+}
 
 /* --- CSRs (csr.c) --- */
 
@@ -173,6 +248,9 @@ void mmu_flush_page(struct hart *h, uint64_t gva);
  * They take the trap on a fault and return -1; 0 on success. */
 int mmu_load_slow(struct hart *h, uint64_t gva, unsigned size, uint64_t *val);
 int mmu_store_slow(struct hart *h, uint64_t gva, unsigned size, uint64_t val);
+/* Makes sure the TLB of h->priv has an execute entry for the RAM page of
+ * gva, or takes the fetch fault (page, access: not RAM) for gva. */
+int mmu_fetch_page(struct hart *h, uint64_t gva);
 /* Fetches the instruction at h->pc (16 or 32 bits) into *insn. */
 int mmu_fetch_slow(struct hart *h, uint32_t *insn);
 /* Host pointer of a naturally aligned RAM location for an LR (is_lr, load

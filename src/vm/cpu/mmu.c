@@ -115,6 +115,8 @@ restart:;
 							 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				goto restart;
 			pte |= need;
+			if (icache_page_watched(h, pte_gpa))
+				icache_note_store(h, pte_gpa, 8);
 		}
 		*gpa = ((ppn | ((gva >> 12) & lowmask)) << 12) | (gva & 0xfff);
 		*leaf = pte;
@@ -166,9 +168,16 @@ static int translate_fill(struct hart *h, uint64_t gva, int acc, unsigned priv, 
 	}
 	if (pte_allows(h, leaf, ACC_R, priv))
 		e->tag_r = vpage;
-	/* writes go through the fast path only once D is set */
-	if ((leaf & PTE_D) && pte_allows(h, leaf, ACC_W, priv))
-		e->tag_w = vpage;
+	/* Writes go through the fast path only once D is set, and never to a
+	 * page holding decoded instructions (icache.c). The check after the
+	 * store pairs with the one in icache.c's drop_fast_writes (set the
+	 * page's bit, then scan the TLBs): one of the two sees the other. */
+	if ((leaf & PTE_D) && pte_allows(h, leaf, ACC_W, priv) && !icache_page_watched(h, page_gpa)) {
+		__atomic_store_n(&e->tag_w, vpage, __ATOMIC_RELAXED);
+		atomic_thread_fence(memory_order_seq_cst);
+		if (icache_page_watched(h, page_gpa))
+			__atomic_store_n(&e->tag_w, TLB_INVALID, __ATOMIC_RELAXED);
+	}
 	return 0;
 }
 
@@ -209,6 +218,10 @@ static int store_one(struct hart *h, uint64_t gva, unsigned size, uint64_t val)
 		case 4: *(uint32_t *)p = (uint32_t)val; break;
 		default: *(uint64_t *)p = val; break;
 		}
+		/* the store before the load of the page's bits (icache.c) */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (icache_page_watched(h, gpa))
+			icache_note_store(h, gpa, size);
 		return 0;
 	}
 	uint64_t mask = size == 8 ? ~0ull : (1ull << (8 * size)) - 1;
@@ -261,6 +274,17 @@ static int fetch16(struct hart *h, uint64_t gva, uint32_t *out)
 	if (!hart_gpa_in_ram(h, gpa, 2))
 		return hart_exception(h, EXC_INSN_ACCESS, gva);
 	*out = *(const uint16_t *)(h->ram_hva + (gpa - h->ram_base_gpa));
+	return 0;
+}
+
+int mmu_fetch_page(struct hart *h, uint64_t gva)
+{
+	uint64_t gpa;
+	int r = translate_fill(h, gva, ACC_X, h->priv, &gpa);
+	if (r)
+		return hart_exception(h, r, gva);
+	if (!hart_gpa_in_ram(h, gpa, 2))
+		return hart_exception(h, EXC_INSN_ACCESS, gva);
 	return 0;
 }
 
