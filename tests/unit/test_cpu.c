@@ -1256,6 +1256,63 @@ static void test_hsm(void **state)
 	mock_free(m);
 }
 
+/* The decoded-instruction cache (icache.c): a page the hart executed is
+ * write-watched (its bit set, no fast write entry in any TLB set), and what
+ * the hart decoded follows RAM: a host write reported with
+ * cpu_note_ram_write, and the hart's own store over an instruction it
+ * decoded, inside one execution slice. */
+static void test_icache_invalidation(void **state)
+{
+	struct mock *m = mock_new(1);
+	struct hart *h = m->harts[0];
+	ram_wr32(m, RAM_BASE + 0, 0x00100513); /* addi a0, x0, 1 */
+	ram_wr32(m, RAM_BASE + 4, 0x0000006f); /* jal x0, 0 */
+	run_until_stuck(h, 10);
+	assert_int_equal(h->x[10], 1);
+	assert_int_equal(m->sh.code_pages[0], h->code_bit);
+	for (unsigned pr = 0; pr < 4; pr++)
+		for (unsigned i = 0; i < TLB_SIZE; i++)
+			assert_true(h->tlb[pr][i].tag_w == TLB_INVALID ||
+				    h->tlb[pr][i].tag_w + h->tlb[pr][i].addend != (uintptr_t)m->sh.ram_hva);
+
+	/* a device-style write: the bit drops, the hart re-decodes */
+	ram_wr32(m, RAM_BASE + 0, 0x00200513); /* addi a0, x0, 2 */
+	assert_int_equal(m->sh.code_pages[0], 0);
+	h->pc = RAM_BASE;
+	run_until_stuck(h, 10);
+	assert_int_equal(h->x[10], 2);
+
+	/* the hart's own store over a decoded instruction ahead of it, in one
+	 * slice: auipc a2, 0; sw a1, 16(a2); addi a0, x0, 1; nop;
+	 * addi a0, x0, 3 (replaced by a1 = addi a0, x0, 5); jal x0, 0 */
+	static const uint32_t prog[] = { 0x00000617, 0x00b62823, 0x00100513, 0x00000013,
+					 0x00300513, 0x0000006f };
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(prog); i++)
+			ram_wr32(m, RAM_BASE + 4 * i, prog[i]);
+		h->pc = RAM_BASE;
+		h->x[11] = 0x00300513; /* first round: the same instruction */
+		h->brk = false;
+		hart_exec_slice(h, 100);
+		assert_int_equal(h->x[10], 3);
+		/* everything decoded now; the store changes it */
+		h->pc = RAM_BASE;
+		h->x[11] = 0x00500513 + round * 0x100000; /* addi a0, x0, 5 (6) */
+		h->brk = false;
+		hart_exec_slice(h, 100);
+		assert_int_equal(h->x[10], 5 + round);
+		assert_int_equal(h->pc, RAM_BASE + 20);
+	}
+
+	/* fence.i executes (and ends the slice) */
+	ram_wr32(m, RAM_BASE + 0, 0x0000100f); /* fence.i */
+	ram_wr32(m, RAM_BASE + 4, 0x0000006f);
+	h->pc = RAM_BASE;
+	run_until_stuck(h, 10);
+	assert_int_equal(h->pc, RAM_BASE + 4);
+	mock_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1276,6 +1333,7 @@ int main(void)
 		cmocka_unit_test(test_wfi_timer),
 		cmocka_unit_test(test_smp_atomics),
 		cmocka_unit_test(test_hsm),
+		cmocka_unit_test(test_icache_invalidation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

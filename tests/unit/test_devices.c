@@ -61,6 +61,10 @@ void hart_request_tlb_flush(struct hart *h)
 {
 	h->flushes++;
 }
+void hart_request_ifence(struct hart *h)
+{
+	h->flushes++; /* a remote fence.i includes the TLB flush */
+}
 int hart_start(struct hart *h, uint64_t pc, uint64_t opaque)
 {
 	if (h->state != HART_STOPPED)

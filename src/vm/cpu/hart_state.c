@@ -178,5 +178,6 @@ int hart_load_state(struct hart *h, const void *data, size_t len, struct verr **
 	atomic_store(&h->flush_ack, atomic_load(&h->flush_gen));
 	hart_update_dpriv(h);
 	mmu_flush_all(h);
+	icache_flush(h);
 	return 0;
 }

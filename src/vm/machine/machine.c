@@ -231,7 +231,7 @@ static struct irq_line machine_slot_irq(struct machine *m)
 static int machine_add_virtio(struct machine *m, struct verr **err)
 {
 	const struct machine_config *cfg = &m->cfg;
-	m->gmem = (struct guest_mem){ m->sh.ram_hva, m->sh.ram_base_gpa, m->sh.ram_size };
+	m->gmem = (struct guest_mem){ m->sh.ram_hva, m->sh.ram_base_gpa, m->sh.ram_size, &m->sh };
 	if (cfg->nr_disks > VM_MAX_DISKS)
 		return verr_set(err, 0, "at most %d disks", VM_MAX_DISKS);
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
@@ -382,6 +382,8 @@ static int machine_boot(struct machine *m, struct verr **err)
 		};
 		memcpy(ram.hva + (info_gpa - ram.base_gpa), &info, sizeof(info));
 	}
+	/* the images replaced whatever the harts may have decoded (reboot) */
+	cpu_note_ram_write(&m->sh, ram.base_gpa, ram.size);
 
 	/* Fresh harts: all STOPPED, then started as firmware expects. Under
 	 * the board lock: the console reader may raise the UART interrupt,

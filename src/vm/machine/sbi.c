@@ -67,6 +67,12 @@ static void sbi_fence_one(struct hart *t)
 	hart_kick(t);
 }
 
+static void sbi_fence_i_one(struct hart *t)
+{
+	hart_request_ifence(t);
+	hart_kick(t);
+}
+
 static bool sbi_probe(uint64_t eid)
 {
 	switch (eid) {
@@ -154,7 +160,9 @@ static struct sbi_ret sbi_dbcn(const struct sbi_env *env, uint64_t fid, uint64_t
 			env->console_write(env->opaque, p, a0);
 			return sbi_ok(a0);
 		}
-		return sbi_ok(env->console_read(env->opaque, p, a0));
+		uint64_t n = env->console_read(env->opaque, p, a0);
+		cpu_note_ram_write(env->sh, a1, n);
+		return sbi_ok(n);
 	}
 	case 2: {
 		uint8_t c = (uint8_t)a0;
@@ -216,7 +224,10 @@ void sbi_handle_call(const struct sbi_env *env, struct hart *h)
 		/* fence.i, sfence.vma and sfence.vma.asid: a full flush of the
 		 * targets is always a valid implementation of the narrower ones.
 		 * The hypervisor variants (fid 3-6) need the H extension. */
-		r = fid <= 2 ? sbi_err(sbi_for_harts(env, a0, a1, sbi_fence_one)) : sbi_err(SBI_ERR_NOT_SUPPORTED);
+		if (fid == 0) /* remote fence.i: the harts drop decoded instructions */
+			r = sbi_err(sbi_for_harts(env, a0, a1, sbi_fence_i_one));
+		else
+			r = fid <= 2 ? sbi_err(sbi_for_harts(env, a0, a1, sbi_fence_one)) : sbi_err(SBI_ERR_NOT_SUPPORTED);
 		break;
 	case SBI_EXT_HSM:
 		r = sbi_hsm(env, h, fid, a0, a1, a2);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vm/cpu/cpu.h"
+
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
 #define VIRTQ_DESC_F_INDIRECT 4
@@ -61,6 +63,11 @@ static int add_seg(struct virtq_elem *e, const struct guest_mem *m, const struct
 	if (d->flags & VIRTQ_DESC_F_WRITE) {
 		if (e->in_num >= VIRTQ_MAX_SEGS)
 			return -EINVAL;
+		/* The device writes this buffer from now until it returns the
+		 * request; the driver does not execute it meanwhile. Harts drop
+		 * what they decoded from it (a page freed as code, reused for
+		 * I/O), and re-decode what they find there afterwards. */
+		cpu_note_ram_write(m->cpu, d->addr, d->len);
 		e->in[e->in_num++] = (struct iovec){ .iov_base = p, .iov_len = d->len };
 		e->in_len += d->len;
 	} else {

@@ -15,11 +15,15 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+struct cpu_shared;
+
 /* Guest RAM as the devices see it. */
 struct guest_mem {
 	uint8_t *hva;
 	uint64_t base_gpa;
 	uint64_t size;
+	/* the harts, told of device writes (cpu_note_ram_write); may be NULL */
+	struct cpu_shared *cpu;
 };
 
 /* Host pointer for [gpa, gpa+len) if it lies entirely in guest RAM, else NULL. */
