@@ -498,6 +498,7 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	if (!m)
 		goto fail;
 	if (restore) {
+		log_debug("restore: machine created in %.2f ms", (double)(now_ns() - t_restore) / 1e6);
 		if (machine_load_section(m, &rc.first, &err) < 0 ||
 		    machine_load_state(m, rc.r, getenv("VESSEL_RESTORE_COPY") ? 0 : VMSTATE_MAP_RAM, &err) < 0 ||
 		    (!start_paused && machine_resume(m, &err) < 0)) {
