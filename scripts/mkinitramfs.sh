@@ -115,6 +115,9 @@ hostname -F /etc/hostname
 while read -r m; do
 	insmod "/lib/modules/$m" || echo "vessel-guest: insmod $m failed" >/dev/console
 done </lib/modules/load-order
+# With console=hvc0 (vessel vm run --console virtio) the console did not
+# exist when the kernel started /init (virtio_mmio is a module): take it now.
+if true </dev/console 2>/dev/null; then exec </dev/console >/dev/console 2>&1; fi
 
 hook_run=""
 hook_cmd=""
