@@ -10,7 +10,8 @@
 #      made from the pulled files: a tampered InRelease (bad signature), a
 #      corrupted Packages.xz, a truncated .deb, a missing release (404); each
 #      fails with a message naming the URL or package, and leaves no partial
-#      file behind in the cache;
+#      file behind in the cache; a mirror caught mid-update (the index of
+#      dists/trixie missing, dists/stable complete) is read through stable;
 #   3. --disk: an ext4 qcow2 root disk that qemu-img check and e2fsck accept;
 #   4. boots the pulled kernel + initramfs with `vessel vm run` and runs a
 #      script in the guest (vessel.cmd=) whose result comes back through the
@@ -145,6 +146,27 @@ expect_fail good "dists/nosuch/InRelease: HTTP 404" --release nosuch
 cat "$tmp/out3"
 grep -q "^debian: up to date" "$tmp/out3" || fail "another mirror with the same packages is not up to date"
 grep -q "^1 files downloaded" "$tmp/out3" || fail "cached packages were downloaded again"
+# a mirror caught mid-update: dists/trixie/InRelease lists a Packages.xz
+# that is under neither its by-hash nor its plain name; dists/stable (the
+# same release under its suite name) has it. The pull reads it there.
+sv=$(sed -n 's/^Suite: //p' "$dir/InRelease" | head -n 1)
+if [ -n "$sv" ] && [ "$sv" != "$rel" ]; then
+	mkdir -p "$m/midsync/dists/$rel" "$m/midsync/dists/$sv/main/binary-riscv64/by-hash/SHA256"
+	cp "$dir/InRelease" "$m/midsync/dists/$rel/InRelease"
+	cp "$dir/InRelease" "$m/midsync/dists/$sv/InRelease"
+	cp "$dir/Packages.xz" "$m/midsync/dists/$sv/main/binary-riscv64/by-hash/SHA256/$pk_sha"
+	mkdir -p "$tmp/cache-midsync/vessel/images/debian"
+	cp -r "$dir/debs" "$tmp/cache-midsync/vessel/images/debian/"
+	XDG_CACHE_HOME=$tmp/cache-midsync "$VESSEL" image pull debian --mirror "http://127.0.0.1:$port/midsync" \
+		>"$tmp/out-midsync" 2>&1 || { cat "$tmp/out-midsync"; fail "midsync: pull failed"; }
+	cat "$tmp/out-midsync"
+	grep -q "^using dists/$sv (.*): the mirror is still updating dists/$rel" "$tmp/out-midsync" ||
+		fail "midsync: no fallback to dists/$sv"
+	grep -q "^debian: pulled" "$tmp/out-midsync" || fail "midsync: nothing pulled"
+	[ -s "$tmp/cache-midsync/vessel/images/debian/initrd.img" ] || fail "midsync: no initrd.img"
+else
+	echo "(InRelease names no other suite: mid-update fallback not tested)"
+fi
 kill "$srv_pid"
 srv_pid=""
 
