@@ -302,7 +302,7 @@ int machine_save_state(struct machine *m, struct snap_writer *w, struct verr **e
 		if (i < NR_BOARD_DEVS)
 			snprintf(name, sizeof(name), "%s", dev_name(m, i));
 		else
-			snprintf(name, sizeof(name), "virtio%u", i - NR_BOARD_DEVS);
+			snprintf(name, sizeof(name), "virtio%u", (unsigned char)(i - NR_BOARD_DEVS)); /* < VM_VIRTIO_SLOTS */
 		int rr = put_buf_section(w, name, i < NR_BOARD_DEVS ? DEV_SEC_VERSION : VIRTIO_SEC_VERSION, &b, err);
 		if (rr < 0) {
 			pthread_mutex_unlock(&m->lock);
