@@ -494,6 +494,9 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	}
 
 	uint64_t t_restore = now_ns();
+	/* shared storage: the source holds the disks until the switch */
+	for (unsigned i = 0; incoming && i < cfg.nr_disks; i++)
+		cfg.disks[i].migrating_in = true;
 	m = restore || incoming ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);
 	if (!m)
 		goto fail;

@@ -145,7 +145,7 @@ struct fake_vm {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool pause_req, paused, stop;
-	unsigned pauses, resumes;
+	unsigned pauses, resumes, switchovers;
 	uint64_t counter; /* "device state": the guest's progress */
 	unsigned dirty_pages; /* pages the guest rewrites in a loop (0: idle) */
 	pthread_t thread;
@@ -236,7 +236,16 @@ static int fake_start(void *opaque, struct verr **err)
 	return 0;
 }
 
-static const struct migrate_source_ops fake_src_ops = { fake_pause, fake_resume, fake_save };
+static int fake_switchover(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	vm->switchovers++;
+	return 0;
+}
+
+static const struct migrate_source_ops fake_src_ops = {
+	.pause = fake_pause, .resume = fake_resume, .save_state = fake_save, .switchover = fake_switchover
+};
 static const struct migrate_dest_ops fake_dst_ops = { fake_load, fake_start };
 
 static void fake_init(struct fake_vm *vm, unsigned dirty_pages)
@@ -400,6 +409,7 @@ static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool
 			fail_msg("page %u differs", pg);
 	if (mode == MIGRATE_PRECOPY)
 		assert_int_equal(src.pauses, src.resumes + 1);
+	assert_int_equal(src.switchovers, 1);
 	migrate_status_destroy(&st);
 	fake_fini(&src);
 	munmap(j.vm.ram, VM_SIZE);
@@ -454,6 +464,7 @@ static void test_precopy_dest_dies(void **state)
 	verr_free(err);
 	pthread_mutex_lock(&src.lock);
 	assert_false(src.pause_req);
+	assert_int_equal(src.switchovers, 0);
 	uint64_t c0 = src.counter;
 	pthread_mutex_unlock(&src.lock);
 	usleep(20000);

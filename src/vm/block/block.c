@@ -187,12 +187,13 @@ static int raw_open(const char *path, int fd, bool readonly, bool probed, struct
 	r->b.readonly = readonly;
 	r->b.path = xstrdup(path);
 	r->fd = fd;
+	r->b.lock_fd = fd;
 	r->probed = probed;
 	*out = &r->b;
 	return 0;
 }
 
-int block_open_depth(const char *path, enum block_format fmt, bool readonly, unsigned depth,
+int block_open_depth(const char *path, enum block_format fmt, bool readonly, unsigned depth, unsigned flags,
 		     struct block **out, struct verr **err)
 {
 	if (depth > BLOCK_MAX_CHAIN)
@@ -201,7 +202,7 @@ int block_open_depth(const char *path, enum block_format fmt, bool readonly, uns
 	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0)
 		return verr_set(err, errno, "open '%s'", path);
-	if (block_lock_fd(fd, !readonly, path, err) < 0) {
+	if (!(flags & BLOCK_OPEN_NOLOCK) && block_lock_fd(fd, !readonly, path, err) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -225,7 +226,31 @@ int block_open_depth(const char *path, enum block_format fmt, bool readonly, uns
 int block_open(const char *path, enum block_format fmt, bool readonly, struct block **out,
 	       struct verr **err)
 {
-	return block_open_depth(path, fmt, readonly, 0, out, err);
+	return block_open_depth(path, fmt, readonly, 0, 0, out, err);
+}
+
+int block_open_ex(const char *path, enum block_format fmt, bool readonly, unsigned flags, struct block **out,
+		  struct verr **err)
+{
+	return block_open_depth(path, fmt, readonly, 0, flags, out, err);
+}
+
+int block_unlock(struct block *b, struct verr **err)
+{
+	if (!b->readonly) {
+		int r = block_flush(b);
+		if (r < 0)
+			return verr_set(err, -r, "flush '%s'", b->path);
+	}
+	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
+	if (fcntl(b->lock_fd, F_OFD_SETLK, &fl) < 0)
+		return verr_set(err, errno, "unlock '%s'", b->path);
+	return 0;
+}
+
+int block_relock(struct block *b, struct verr **err)
+{
+	return block_lock_fd(b->lock_fd, !b->readonly, b->path, err);
 }
 
 void block_close(struct block *b)

@@ -45,6 +45,7 @@ struct block {
 	char *path;          /* as opened; owned */
 	struct block *backing; /* qcow2 backing image or NULL; owned */
 	char *backing_path;  /* resolved path of the backing file or NULL; owned */
+	int lock_fd;         /* the image file's descriptor, which holds its lock */
 };
 
 /* Opens an image. BLOCK_FMT_AUTO probes (qcow2 magic, else raw); a probed
@@ -56,6 +57,21 @@ struct block {
  * Caller closes with block_close(). */
 int block_open(const char *path, enum block_format fmt, bool readonly, struct block **out,
 	       struct verr **err);
+
+/* block_open with flags: BLOCK_OPEN_NOLOCK opens the image without taking
+ * its lock, for a live migration's destination while the source still runs
+ * on the same file; it must not be written until it is reopened (the
+ * source's writes make any metadata read now stale). */
+#define BLOCK_OPEN_NOLOCK 0x1u
+int block_open_ex(const char *path, enum block_format fmt, bool readonly, unsigned flags, struct block **out,
+		  struct verr **err);
+
+/* Live migration hand-over of an image: block_unlock drops this process's
+ * lock (after a flush: the caller stops I/O first) so the destination can
+ * take it; block_relock takes it back (a failed migration), which fails if
+ * the destination already holds it. */
+int block_unlock(struct block *b, struct verr **err);
+int block_relock(struct block *b, struct verr **err);
 
 /* Closes an image and its backing chain; accepts NULL. */
 void block_close(struct block *b);

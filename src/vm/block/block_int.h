@@ -15,7 +15,7 @@ bool block_looks_like_qcow2(const void *buf, size_t len, uint64_t off);
  * readers, so two VMs cannot write one image. */
 int block_lock_fd(int fd, bool exclusive, const char *path, struct verr **err);
 /* block_open with the depth of the backing chain so far. */
-int block_open_depth(const char *path, enum block_format fmt, bool readonly, unsigned depth,
+int block_open_depth(const char *path, enum block_format fmt, bool readonly, unsigned depth, unsigned flags,
 		     struct block **out, struct verr **err);
 /* Opens a qcow2 image on fd (takes ownership of fd on success only). */
 int qcow2_open_fd(const char *path, int fd, bool readonly, unsigned depth, struct block **out,

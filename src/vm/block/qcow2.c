@@ -987,12 +987,13 @@ int qcow2_open_fd(const char *path, int fd, bool readonly, unsigned depth, struc
 			goto fail;
 		}
 		q->b.backing_path = resolve_backing(path, backing_name);
-		if (block_open_depth(q->b.backing_path, bf, true, depth + 1, &q->b.backing, err) < 0) {
+		if (block_open_depth(q->b.backing_path, bf, true, depth + 1, 0, &q->b.backing, err) < 0) {
 			r = verr_wrap(err, "backing file of '%s'", path);
 			goto fail;
 		}
 	}
 	q->fd = fd;
+	q->b.lock_fd = fd;
 	*out = &q->b;
 	return 0;
 fail:

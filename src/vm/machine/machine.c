@@ -236,7 +236,8 @@ static int machine_add_virtio(struct machine *m, struct verr **err)
 		return verr_set(err, 0, "at most %d disks", VM_MAX_DISKS);
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct machine_disk *d = &cfg->disks[i];
-		if (block_open(d->path, d->format, d->readonly, &m->disks[i], err) < 0)
+		if (block_open_ex(d->path, d->format, d->readonly, d->migrating_in ? BLOCK_OPEN_NOLOCK : 0,
+				  &m->disks[i], err) < 0)
 			return verr_wrap(err, "--disk");
 		char serial[21];
 		snprintf(serial, sizeof(serial), "vessel-vd%c", 'a' + i);

@@ -30,6 +30,8 @@ struct machine_disk {
 	const char *path;          /* borrowed */
 	enum block_format format;  /* BLOCK_FMT_AUTO probes */
 	bool readonly;
+	bool migrating_in;         /* --incoming: opened without its lock until the
+				    * migration hands it over (migration.c) */
 };
 
 struct machine_config {

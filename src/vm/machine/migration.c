@@ -42,7 +42,8 @@ void machine_migration_free(struct machine *m)
 
 struct src_ctx {
 	struct machine *m;
-	bool was_paused; /* paused by the user before: leave it that way */
+	bool was_paused;     /* paused by the user before: leave it that way */
+	bool disks_released; /* switchover let go of the disk locks */
 };
 
 struct owner_args {
@@ -64,9 +65,36 @@ static int owner_pause(struct machine *m, void *arg)
 	return r;
 }
 
+/* The last pause: what the guest wrote is on disk, and the destination may
+ * take the images (it reopens them: shared storage). */
+static int owner_switchover(struct machine *m, void *arg)
+{
+	struct owner_args *a = arg;
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		if (!m->disks[i])
+			continue;
+		if (block_unlock(m->disks[i], a->err) < 0) {
+			for (unsigned j = 0; j < i; j++)
+				if (m->disks[j] && block_relock(m->disks[j], NULL) < 0)
+					log_error("migration: cannot take back the lock of '%s'", m->disks[j]->path);
+			return -1;
+		}
+	}
+	a->c->disks_released = true;
+	return 0;
+}
+
 static int owner_resume(struct machine *m, void *arg)
 {
 	struct owner_args *a = arg;
+	if (a->c->disks_released) {
+		/* A destination that took a disk runs the VM: never resume
+		 * here too. */
+		for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+			if (m->disks[i] && block_relock(m->disks[i], a->err) < 0)
+				return verr_wrap(a->err, "the destination may run the VM: not resuming it here");
+		a->c->disks_released = false;
+	}
 	if (a->c->was_paused)
 		return 0;
 	m->busy--;
@@ -106,10 +134,16 @@ static int src_save(void *opaque, struct snap_writer *w, struct verr **err)
 	return call_owner(opaque, owner_save, w, err);
 }
 
+static int src_switchover(void *opaque, struct verr **err)
+{
+	return call_owner(opaque, owner_switchover, NULL, err);
+}
+
 static const struct migrate_source_ops src_ops = {
 	.pause = src_pause,
 	.resume = src_resume,
 	.save_state = src_save,
+	.switchover = src_switchover,
 };
 
 static int owner_begin(struct machine *m, void *arg)
@@ -246,10 +280,31 @@ static int in_load(void *opaque, const struct snap_section *sec, struct verr **e
 /* On the receiving thread: the state is complete; the owner thread resumes
  * the VM (it never touches guest RAM itself, so a postcopy page it would
  * wait for cannot block it). */
+/* The source let go of the disks: reopen each (lock, fresh metadata: the
+ * source wrote to it since this process opened it) behind its device. */
+static int activate_disks(struct machine *m, struct verr **err)
+{
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+		struct block *old = m->disks[i], *nb = NULL;
+		if (!old || !m->cfg.disks[i].migrating_in)
+			continue;
+		if (block_open(old->path, old->format, old->readonly, &nb, err) < 0)
+			return verr_wrap(err, "take over disk '%s'", old->path);
+		if (nb->size != old->size) {
+			block_close(nb);
+			return verr_set(err, EINVAL, "disk '%s' changed size during the migration", old->path);
+		}
+		block_close(virtio_blk_swap_disk(m->vblk[i], nb));
+		m->disks[i] = nb;
+		m->cfg.disks[i].migrating_in = false;
+	}
+	return 0;
+}
+
 static int in_start(void *opaque, struct verr **err)
 {
 	struct incoming *in = opaque;
-	if (machine_load_finish(in->m, err) < 0)
+	if (machine_load_finish(in->m, err) < 0 || activate_disks(in->m, err) < 0)
 		return -1;
 	pthread_mutex_lock(&in->lock);
 	in->phase = IN_START;

@@ -95,8 +95,14 @@ int migrate_accept(int listen_fd, int timeout_ms, int *conn_fd, struct verr **er
 struct migrate_source_ops {
 	/* Stops every vCPU and device (returns when they are stopped). */
 	int (*pause)(void *opaque, struct verr **err);
-	/* Undoes pause. */
+	/* Undoes pause. After switchover it must first take back what
+	 * switchover let go, and fail (the VM then stays paused) if the
+	 * destination has it already. */
 	int (*resume)(void *opaque, struct verr **err);
+	/* Optional: the VM is paused for the last time (stop-and-copy or the
+	 * postcopy switch): flush and let go of what the destination must
+	 * take over (disk locks). */
+	int (*switchover)(void *opaque, struct verr **err);
 	/* Writes the paused VM's non-RAM state as sections into w. */
 	int (*save_state)(void *opaque, struct snap_writer *w, struct verr **err);
 };

@@ -299,6 +299,13 @@ static int do_pause(struct src *s, struct verr **err)
 	return 0;
 }
 
+static int do_switchover(struct src *s, struct verr **err)
+{
+	if (s->ops->switchover && s->ops->switchover(s->opaque, err) < 0)
+		return verr_wrap(err, "hand over the VM's resources");
+	return 0;
+}
+
 /* Round 0: every populated non-zero page. Returns bytes/s measured. */
 static int round0(struct src *s, uint64_t *sent_bm, uint64_t *bw, struct verr **err)
 {
@@ -364,7 +371,7 @@ static int run_precopy(struct src *s, struct verr **err)
 	/* Stop-and-copy: s->bm holds the last collected (unsent) set. */
 	uint64_t t0 = now_ns();
 	throttle_stop(s);
-	if (do_pause(s, err) < 0)
+	if (do_pause(s, err) < 0 || do_switchover(s, err) < 0)
 		return -1;
 	uint64_t t1 = now_ns();
 	set_phase(s, "stop-and-copy", round, (uint64_t)n);
@@ -450,7 +457,7 @@ static int run_postcopy(struct src *s, struct verr **err)
 		if (round0(s, s->have, &bw, err) < 0)
 			return -1;
 	}
-	if (do_pause(s, err) < 0)
+	if (do_pause(s, err) < 0 || do_switchover(s, err) < 0)
 		return -1;
 	set_phase(s, "postcopy", s->dirty ? 1 : 0, s->npages);
 	/* Pages written since round 0 are stale on the destination. */

@@ -354,6 +354,17 @@ void virtio_blk_drain(struct virtio_blk *b)
 	pthread_mutex_unlock(&b->qlock);
 }
 
+struct block *virtio_blk_swap_disk(struct virtio_blk *b, struct block *disk)
+{
+	pthread_mutex_lock(&b->qlock);
+	while (b->queued)
+		pthread_cond_wait(&b->cond, &b->qlock);
+	struct block *old = b->disk;
+	b->disk = disk;
+	pthread_mutex_unlock(&b->qlock);
+	return old;
+}
+
 void virtio_blk_stats(struct virtio_blk *b, struct virtio_blk_stats *out)
 {
 	const uint64_t *src = (const uint64_t *)&b->stats;

@@ -31,6 +31,11 @@ struct virtio_mmio *virtio_blk_transport(struct virtio_blk *b);
 /* Waits until every queued request has completed (for tests and
  * snapshots). Call without the board lock held. */
 void virtio_blk_drain(struct virtio_blk *b);
+/* Puts a new image (same size) behind the device and returns the old one
+ * (the caller closes it): a live migration's destination reopens its disks
+ * once the source let go of them. Only while the VM is stopped (no request
+ * in flight, drained first). */
+struct block *virtio_blk_swap_disk(struct virtio_blk *b, struct block *disk);
 void virtio_blk_stats(struct virtio_blk *b, struct virtio_blk_stats *out);
 /* The device's config space (capacity, limits) into buf if len is large
  * enough; returns its size. */

@@ -1,0 +1,187 @@
+#!/bin/sh
+# Live migration benchmark: `vessel vm migrate` against QEMU 7.2's
+# `migrate tcp:` (HMP monitor, TCG, -M virt), same kernel + initramfs,
+# 1 hart, 256 MiB, on loopback. A chain of N migrations per case
+# (A -> B -> C ...), medians of the total time and the downtime (source
+# paused to destination running) each side reports:
+#   idle:  a guest sitting at its shell prompt;
+#   dirty: a guest rewriting a 64 MiB buffer for ever
+#          (tests/integration/vm/migrate_dirty.c).
+# Both sides get the same limits: max downtime 20 ms; QEMU's bandwidth cap
+# is lifted (max-bandwidth 10G), since vessel has none.
+# vessel also runs postcopy (QEMU's needs a capability handshake on both
+# ends; not compared).
+#
+#   bench/migrate.sh [N]        (default 3)
+#   VESSEL=path/to/vessel QEMU=path/to/qemu-system-riscv64 bench/migrate.sh
+set -eu
+N=${1:-${N:-3}}
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+: "${VESSEL:=$top/build/vessel}"
+: "${QEMU:=$(command -v qemu-system-riscv64 || true)}"
+DOWNTIME_MS=${DOWNTIME_MS:-20}
+die() {
+	echo "migrate.sh: $*" >&2
+	exit 1
+}
+[ -x "$VESSEL" ] || die "no $VESSEL (build first: make)"
+command -v riscv64-linux-gnu-gcc >/dev/null || die "riscv64-linux-gnu-gcc missing (gcc-riscv64-linux-gnu)"
+eval "$("$top/scripts/fetch-guest.sh" --quiet)"
+work=$(mktemp -d "${TMPDIR:-/tmp}/vessel-migbench.XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+riscv64-linux-gnu-gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-pic -no-pie \
+	-o "$work/dirty" "$top/tests/integration/vm/migrate_dirty.c"
+initrd=$("$top/scripts/mkinitramfs.sh" -o "$work/initrd.gz" --add "$work/dirty:/bin/dirty")
+dirty_cmd=$(printf '/bin/dirty 64\n' | base64 -w0)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_for() { # FILE PATTERN SECONDS
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
+
+# ---- vessel ----
+# vessel_chain CASE MODE APPEND: N hops; appends "total downtime" lines to $work/v-CASE-MODE
+vessel_chain() {
+	out=$work/v-$1-$2
+	: >"$out"
+	"$VESSEL" vm run --memory 256M --kernel "$VESSEL_GUEST_KERNEL" --initrd "$initrd" --api-socket "$work/v0.sock" \
+		--append "console=ttyS0 $3" </dev/null >"$work/v0.out" 2>&1 &
+	cur=$!
+	pids="$pids $cur"
+	wait_for "$work/v0.out" "vessel-guest: ready" 300 || die "vessel guest did not boot"
+	[ "$1" = idle ] || wait_for "$work/v0.out" "dirty: running" 30 || die "dirty program did not start"
+	sleep 2
+	sock=$work/v0.sock
+	for h in $(seq 1 "$N"); do
+		port=$(free_port)
+		"$VESSEL" vm run --incoming "tcp:127.0.0.1:$port" --memory 256M --api-socket "$work/v$h.sock" \
+			</dev/null >"$work/v$h.out" 2>&1 &
+		next=$!
+		pids="$pids $next"
+		wait_for "$work/v$h.out" "waiting for the migration" 30 || die "vessel destination did not listen"
+		"$VESSEL" vm migrate --api-socket "$sock" --to "tcp:127.0.0.1:$port" --mode "$2" \
+			--max-downtime-ms "$DOWNTIME_MS" --wait --json >"$work/res" 2>/dev/null ||
+			die "vessel migration $h ($1, $2) failed"
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["total_ms"], r["downtime_ms"], r["iterations"], r["bytes"])' \
+			"$work/res" >>"$out"
+		wait "$cur" || true
+		cur=$next
+		sock=$work/v$h.sock
+		sleep 1
+	done
+	kill "$cur" 2>/dev/null || true
+	wait "$cur" 2>/dev/null || true
+}
+
+# ---- QEMU ----
+hmp() { # SOCKET COMMAND -> output
+	python3 - "$1" "$2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(10)
+def until_prompt():
+    buf = b""
+    while not buf.endswith(b"(qemu) "):
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    return buf
+until_prompt()
+s.sendall(sys.argv[2].encode() + b"\n")
+sys.stdout.write(until_prompt().decode(errors="replace"))
+PY
+}
+qemu_run() { # NAME APPEND [extra args]
+	name=$1
+	append=$2
+	shift 2
+	"$QEMU" -M virt -m 256M -smp 1 -nographic -kernel "$VESSEL_GUEST_KERNEL" -initrd "$initrd" \
+		-append "console=ttyS0 $append" -monitor "unix:$work/$name.mon,server,nowait" \
+		-serial "file:$work/$name.out" "$@" </dev/null >/dev/null 2>"$work/$name.err" &
+	qpid=$!
+	pids="$pids $qpid"
+}
+qemu_chain() { # CASE APPEND
+	out=$work/q-$1
+	: >"$out"
+	qemu_run q0 "$2"
+	cur=$qpid
+	wait_for "$work/q0.out" "vessel-guest: ready" 300 || die "QEMU guest did not boot"
+	[ "$1" = idle ] || wait_for "$work/q0.out" "dirty: running" 30 || die "dirty program did not start (QEMU)"
+	sleep 2
+	mon=$work/q0.mon
+	for h in $(seq 1 "$N"); do
+		port=$(free_port)
+		qemu_run "q$h" "$2" -incoming "tcp:127.0.0.1:$port"
+		next=$qpid
+		sleep 1
+		hmp "$mon" "migrate_set_parameter downtime-limit $DOWNTIME_MS" >/dev/null
+		hmp "$mon" "migrate_set_parameter max-bandwidth 10G" >/dev/null
+		hmp "$mon" "migrate -d tcp:127.0.0.1:$port" >/dev/null
+		i=0
+		while :; do
+			hmp "$mon" "info migrate" >"$work/info"
+			grep -q "Migration status: completed" "$work/info" && break
+			grep -q "Migration status: failed" "$work/info" && die "QEMU migration failed: $(cat "$work/info")"
+			i=$((i + 1))
+			[ $i -le 1200 ] || die "QEMU migration did not finish"
+			sleep 0.1
+		done
+		total=$(sed -n 's/.*total time: \([0-9]*\) ms.*/\1/p' "$work/info")
+		down=$(sed -n 's/^downtime: \([0-9]*\) ms.*/\1/p' "$work/info")
+		iters=$(sed -n 's/^dirty sync count: \([0-9]*\).*/\1/p' "$work/info")
+		echo "$total $down $iters" >>"$out"
+		kill "$cur" 2>/dev/null || true
+		wait "$cur" 2>/dev/null || true
+		cur=$next
+		mon=$work/q$h.mon
+		sleep 1
+	done
+	kill "$cur" 2>/dev/null || true
+	wait "$cur" 2>/dev/null || true
+}
+
+vessel_chain idle precopy ""
+vessel_chain dirty precopy "vessel.cmd=$dirty_cmd"
+vessel_chain idle postcopy ""
+vessel_chain dirty postcopy "vessel.cmd=$dirty_cmd"
+if [ -n "$QEMU" ] && [ -x "$QEMU" ]; then
+	qemu_chain idle ""
+	qemu_chain dirty "vessel.cmd=$dirty_cmd"
+else
+	echo "migrate.sh: qemu-system-riscv64 not found: vessel only" >&2
+fi
+
+col() { cut -d' ' -f"$2" <"$1" | median; }
+printf '\nlive migration, 256 MiB guest, loopback TCP, median of %s (max downtime %s ms)\n' "$N" "$DOWNTIME_MS"
+printf '%-28s %12s %12s %8s\n' "case" "total ms" "downtime ms" "rounds"
+for c in idle dirty; do
+	for m in precopy postcopy; do
+		f=$work/v-$c-$m
+		printf '%-28s %12s %12s %8s\n' "vessel $c $m" "$(col "$f" 1)" "$(col "$f" 2)" "$(col "$f" 3)"
+	done
+	f=$work/q-$c
+	[ -f "$f" ] && printf '%-28s %12s %12s %8s\n' "qemu 7.2 $c precopy" "$(col "$f" 1)" "$(col "$f" 2)" "$(col "$f" 3)"
+done
+for c in idle dirty; do
+	[ -f "$work/q-$c" ] || continue
+	vd=$(col "$work/v-$c-precopy" 2)
+	qd=$(col "$work/q-$c" 2)
+	vt=$(col "$work/v-$c-precopy" 1)
+	qt=$(col "$work/q-$c" 1)
+	awk -v c="$c" -v vd="$vd" -v qd="$qd" -v vt="$vt" -v qt="$qt" 'BEGIN {
+		printf "%s precopy: downtime vessel/qemu = %.2f, total vessel/qemu = %.2f\n", c, (qd ? vd / qd : 0), (qt ? vt / qt : 0) }'
+done

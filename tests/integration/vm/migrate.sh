@@ -1,0 +1,250 @@
+#!/bin/sh
+# Live migration end to end (docs/migration.md), between `vessel vm run`
+# processes on this host. A guest keeps a counter in memory, prints it on
+# its console, writes it to its qcow2 disk (fsync'd) and sends it over a TCP
+# connection it opened through user networking (libslirp) to a server on
+# the host (libslirp's state carries only guestfwd connections, not NAT
+# ones like this: the destination resets it and the guest reconnects; the
+# test checks that the guest's network works after each move). It is moved
+# while it runs:
+#   idle guest:       precopy A->B, postcopy B->C;
+#   failures on C:    a destination that dies mid-precopy, a proxy that
+#                     corrupts the stream, one that truncates it: the
+#                     destination exits non-zero with an error, C runs on;
+#   dirtying guest:   (a program rewriting a 64 MiB buffer) precopy D->E
+#                     (auto-converge), postcopy E->F.
+# Checks: the counter continues on each destination without a gap or a
+# reset; the counter keeps reaching the host over TCP after the last move;
+# qemu-img check is clean and the disk holds every record written.
+# Exit status 0 pass, 1 fail, 77 skip (no guest artifacts, no tools).
+set -eu
+VESSEL=$1
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+for t in qemu-img riscv64-linux-gnu-gcc python3; do
+	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+guest=$("$top/scripts/fetch-guest.sh" --quiet) || { echo "SKIP: cannot fetch the guest"; exit 77; }
+eval "$guest"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vessel-migrate.XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	if [ -n "${VESSEL_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2; done
+	exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+helper="python3 $here/migrate_helper.py"
+
+riscv64-linux-gnu-gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector -fno-pic -no-pie \
+	-o "$tmp/dirty" "$here/migrate_dirty.c"
+initrd=$("$top/scripts/mkinitramfs.sh" -o "$tmp/initrd.gz" --add "$tmp/dirty:/bin/dirty")
+MEM=256M
+
+# wait_for FILE PATTERN SECONDS
+wait_for() {
+	i=0
+	while ! grep -q "$2" "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+# wait_exit PID SECONDS: its exit status (killed after SECONDS: 124)
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt $(($2 * 10)) ]; then
+			kill -9 "$1" 2>/dev/null || true
+			wait "$1" 2>/dev/null || true
+			return 124
+		fi
+		sleep 0.1
+	done
+	st=0
+	wait "$1" || st=$?
+	return $st
+}
+last_counter() { [ -f "$1" ] && tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2; }
+# wait_counter FILE N SECONDS: the guest printed a counter >= N in FILE
+wait_counter() {
+	i=0
+	while :; do
+		c=$(last_counter "$1")
+		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+
+# start_source NAME DISK LOGPORT APPEND_EXTRA
+start_source() {
+	cat >"$tmp/$1.guest" <<GUEST
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+if grep -q vessel.dirty /proc/cmdline; then /bin/dirty 64 & fi
+echo 0 >/tmp/count
+# the TCP client: reports the counter to the host; reconnects if dropped
+(while :; do
+	(while :; do echo "T: \$(cat /tmp/count)"; sleep 0.3; done) | nc 10.0.2.2 $3 >/dev/null 2>&1
+	echo "N: reconnect"
+	sleep 0.5
+done) &
+i=0
+while [ \$i -lt 1000000 ]; do
+	i=\$((i + 1))
+	echo "C: \$i"
+	echo \$i >/tmp/count
+	printf '%08d\n' \$i | dd of=/dev/vda bs=9 seek=\$i conv=notrunc,fsync 2>/dev/null
+	sleep 0.1
+done
+GUEST
+	cmd=$(base64 -w0 <"$tmp/$1.guest")
+	"$VESSEL" vm run --memory $MEM --kernel "$VESSEL_GUEST_KERNEL" --initrd "$initrd" --disk "$2" --net user \
+		--api-socket "$tmp/$1.sock" --append "console=ttyS0 vessel.cmd=$cmd $4" </dev/null \
+		>"$tmp/$1.out" 2>"$tmp/$1.err" &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+}
+
+# start_dest NAME DISK PORT
+start_dest() {
+	"$VESSEL" vm run --incoming "tcp:127.0.0.1:$3" --memory $MEM --disk "$2" --net user \
+		--api-socket "$tmp/$1.sock" </dev/null >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+	wait_for "$tmp/$1.err" "waiting for the migration" 30 || fail "$1 did not listen"
+}
+
+# hop SRC DST DISK MODE: migrate SRC to a new destination DST
+hop() {
+	port=$(free_port)
+	start_dest "$2" "$3" "$port"
+	before=$(last_counter "$tmp/$1.out")
+	timeout 120 "$VESSEL" vm migrate --api-socket "$tmp/$1.sock" --to "tcp:127.0.0.1:$port" --mode "$4" \
+		--wait >"$tmp/$1-$2.hop" 2>"$tmp/$1-$2.progress" || fail "migrate $1 -> $2 ($4): $(cat "$tmp/$1-$2.hop")"
+	echo "$1 -> $2: $(cat "$tmp/$1-$2.hop")"
+	eval "p=\$pid_$1"
+	st=0
+	wait_exit "$p" 30 || st=$?
+	[ "$st" = 0 ] || fail "source $1 exited $st after the migration"
+	grep -q "migrated ($4)" "$tmp/$1.err" || fail "source $1 did not report the migration"
+	wait_counter "$tmp/$2.out" $((before + 3)) 60 || fail "the counter does not continue on $2"
+	moved_at=$(last_counter "$tmp/$2.out")
+}
+
+# check_guest DISK LOG FILES...: console continuity, TCP, disk
+check_guest() {
+	disk=$1
+	log=$2
+	shift 2
+	cat "$@" | tr -d '\r' >"$tmp/console"
+	python3 - "$tmp/console" "$log" "$moved_at" <<'PY' || fail "continuity (see above)"
+import re, sys
+cons = [int(x) for x in re.findall(r"^C: (\d+)$", open(sys.argv[1]).read(), re.M)]
+if not cons or cons != list(range(1, len(cons) + 1)):
+    bad = next((i for i in range(1, len(cons)) if cons[i] != cons[i - 1] + 1), None)
+    sys.exit("console counter not consecutive: %s" % cons[max(0, (bad or 0) - 3):(bad or 0) + 3])
+log = open(sys.argv[2]).read().split("\n")
+conns = [l for l in log if l.startswith("conn ")]
+tcp = [int(l[3:]) for l in log if l.startswith("T: ")]
+moved_at = int(sys.argv[3])
+if not tcp or max(tcp) <= moved_at:
+    sys.exit("no counter reached the host over TCP after the last move (at %d): %s" % (moved_at, tcp[-5:]))
+if tcp != sorted(tcp):
+    sys.exit("TCP lines out of order")
+print("console: %d consecutive counters; TCP: %d connection(s), counters up to %d (last move at %d)"
+      % (len(cons), len(conns), max(tcp), moved_at))
+PY
+	n=$(last_counter "$tmp/console")
+	qemu-img check -q "$disk" || fail "qemu-img check $disk"
+	qemu-img convert -O raw "$disk" "$tmp/disk.raw"
+	python3 - "$tmp/disk.raw" "$n" <<'PY' || fail "disk contents"
+import sys
+d = open(sys.argv[1], "rb").read()
+n = int(sys.argv[2])
+# the last record may have been cut by the power-off
+for i in range(1, n - 1):
+    rec = d[9 * i:9 * i + 9]
+    if rec != b"%08d\n" % i:
+        sys.exit("record %d on disk is %r" % (i, rec))
+print("disk: records 1..%d intact" % (n - 2))
+PY
+}
+
+shutdown_vm() {
+	"$VESSEL" vm shutdown --api-socket "$tmp/$1.sock" --timeout 30 >/dev/null 2>&1 || true
+	eval "p=\$pid_$1"
+	wait_exit "$p" 60 || [ $? != 124 ] || fail "$1 did not power off"
+}
+
+# ---- the idle guest ----
+$helper server "$tmp/srv1.port" "$tmp/srv1.log" &
+pids="$pids $!"
+wait_for "$tmp/srv1.port" . 10 || fail "TCP server"
+"$VESSEL" image create "$tmp/disk1.qcow2" 16M >/dev/null
+start_source A "$tmp/disk1.qcow2" "$(cat "$tmp/srv1.port")" ""
+wait_counter "$tmp/A.out" 5 "${VESSEL_BOOT_TIMEOUT:-300}" || fail "guest A did not start counting"
+hop A B "$tmp/disk1.qcow2" precopy
+hop B C "$tmp/disk1.qcow2" postcopy
+
+# ---- failures: C must run on ----
+# a destination that dies in the middle of precopy
+$helper fake-dest "$tmp/fake.port" 2000000 &
+wait_for "$tmp/fake.port" . 10 || fail "fake destination"
+if "$VESSEL" vm migrate --api-socket "$tmp/C.sock" --to "tcp:127.0.0.1:$(cat "$tmp/fake.port")" --wait \
+	>"$tmp/f1.out" 2>&1; then fail "migrating to a dying destination succeeded"; fi
+echo "dying destination: $(tail -1 "$tmp/f1.out")"
+"$VESSEL" vm status --api-socket "$tmp/C.sock" | grep -q "state: *running" || fail "C is not running after the failure"
+curl -s --unix-socket "$tmp/C.sock" http://vm/vm/migration >"$tmp/f1.json"
+grep -q '"status": *"failed"' "$tmp/f1.json" && grep -q '"error"' "$tmp/f1.json" ||
+	fail "GET /vm/migration after the failure: $(cat "$tmp/f1.json")"
+# a corrupted and a truncated stream: the real destination refuses it
+for mode in corrupt truncate; do
+	dport=$(free_port)
+	start_dest "X$mode" "$tmp/disk1.qcow2" "$dport"
+	rm -f "$tmp/proxy.port"
+	$helper proxy "$tmp/proxy.port" "$dport" $mode 3000000 &
+	pids="$pids $!"
+	wait_for "$tmp/proxy.port" . 10 || fail "proxy"
+	before=$(last_counter "$tmp/C.out")
+	if "$VESSEL" vm migrate --api-socket "$tmp/C.sock" --to "tcp:127.0.0.1:$(cat "$tmp/proxy.port")" --wait \
+		>"$tmp/f-$mode.out" 2>&1; then fail "a $mode stream was accepted"; fi
+	eval "p=\$pid_X$mode"
+	st=0
+	wait_exit "$p" 30 || st=$?
+	[ "$st" != 124 ] || fail "the destination of a $mode stream did not exit"
+	[ "$st" != 0 ] || fail "the destination of a $mode stream exited 0"
+	echo "$mode stream: destination exited $st: $(grep -v waiting "$tmp/X$mode.err" | tail -1)"
+	grep -q "incoming migration" "$tmp/X$mode.err" || fail "no clear error from the destination ($mode)"
+	wait_counter "$tmp/C.out" $((before + 3)) 60 || fail "C stopped counting after the $mode stream"
+done
+grep -q "vessel-guest: exit" "$tmp/C.out" && fail "the guest program on C ended"
+moved_at=$(last_counter "$tmp/C.out")
+wait_counter "$tmp/C.out" $((moved_at + 30)) 60 || fail "C stopped counting"
+shutdown_vm C
+check_guest "$tmp/disk1.qcow2" "$tmp/srv1.log" "$tmp/A.out" "$tmp/B.out" "$tmp/C.out"
+
+# ---- the memory-dirtying guest ----
+$helper server "$tmp/srv2.port" "$tmp/srv2.log" &
+pids="$pids $!"
+wait_for "$tmp/srv2.port" . 10 || fail "TCP server"
+"$VESSEL" image create "$tmp/disk2.qcow2" 16M >/dev/null
+start_source D "$tmp/disk2.qcow2" "$(cat "$tmp/srv2.port")" vessel.dirty
+wait_counter "$tmp/D.out" 5 "${VESSEL_BOOT_TIMEOUT:-300}" || fail "guest D did not start counting"
+grep -q "dirty: running" "$tmp/D.out" || fail "the dirtying program did not start"
+hop D E "$tmp/disk2.qcow2" precopy
+grep -q "rounds" "$tmp/D-E.hop" || fail "no figures"
+hop E F "$tmp/disk2.qcow2" postcopy
+wait_counter "$tmp/F.out" $((moved_at + 30)) 60 || fail "F stopped counting"
+shutdown_vm F
+check_guest "$tmp/disk2.qcow2" "$tmp/srv2.log" "$tmp/D.out" "$tmp/E.out" "$tmp/F.out"
+echo "PASS: live migration (precopy, postcopy; idle and dirtying guest; failures)"

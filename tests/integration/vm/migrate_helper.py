@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Host-side helpers for tests/integration/vm/migrate.sh.
+
+  server PORTFILE LOG     TCP server on 127.0.0.1 (port written to PORTFILE):
+                          logs "conn N" per connection and every line received
+  fake-dest PORTFILE N    accepts one connection, reads N bytes, then dies
+                          (a destination killed in the middle of precopy)
+  proxy PORTFILE DEST_PORT MODE N
+                          forwards one migration connection to 127.0.0.1:DEST_PORT;
+                          MODE truncate: drop both sides after N bytes;
+                          MODE corrupt: flip one bit of byte N, forward the rest
+"""
+import os
+import socket
+import sys
+import threading
+
+
+def listen(portfile):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)
+    tmp = portfile + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(s.getsockname()[1]))
+    os.rename(tmp, portfile)
+    return s
+
+
+def server(portfile, log):
+    s = listen(portfile)
+    n = 0
+    out = open(log, "a", buffering=1)
+
+    def serve(c, k):
+        buf = b""
+        while True:
+            d = c.recv(4096)
+            if not d:
+                out.write("closed %d\n" % k)
+                return
+            buf += d
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                out.write(line.decode(errors="replace").strip() + "\n")
+
+    while True:
+        c, _ = s.accept()
+        n += 1
+        out.write("conn %d\n" % n)
+        threading.Thread(target=serve, args=(c, n), daemon=True).start()
+
+
+def fake_dest(portfile, nbytes):
+    s = listen(portfile)
+    c, _ = s.accept()
+    got = 0
+    while got < nbytes:
+        d = c.recv(65536)
+        if not d:
+            break
+        got += len(d)
+    os._exit(9)
+
+
+def proxy(portfile, dest_port, mode, n):
+    s = listen(portfile)
+    a, _ = s.accept()
+    b = socket.create_connection(("127.0.0.1", dest_port))
+
+    def back():  # destination -> source (return path)
+        try:
+            while True:
+                d = b.recv(65536)
+                if not d:
+                    break
+                a.sendall(d)
+        except OSError:
+            pass
+        try:
+            a.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    threading.Thread(target=back, daemon=True).start()
+    sent = 0
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if mode == "truncate" and sent + len(d) >= n:
+                b.sendall(d[: n - sent])
+                break
+            if mode == "corrupt" and sent <= n < sent + len(d):
+                d = bytearray(d)
+                d[n - sent] ^= 0x04
+                d = bytes(d)
+            b.sendall(d)
+            sent += len(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "server":
+        server(sys.argv[2], sys.argv[3])
+    elif cmd == "fake-dest":
+        fake_dest(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "proxy":
+        proxy(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+    else:
+        sys.exit("unknown command " + cmd)
