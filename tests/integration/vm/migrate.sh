@@ -71,7 +71,10 @@ wait_exit() {
 	wait "$1" || st=$?
 	return $st
 }
-last_counter() { [ -f "$1" ] && tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2; }
+last_counter() {
+	[ -f "$1" ] || return 0
+	tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2
+}
 # wait_counter FILE N SECONDS: the guest printed a counter >= N in FILE
 wait_counter() {
 	i=0
