@@ -464,7 +464,8 @@ static void test_precopy_dest_dies(void **state)
 	verr_free(err);
 	pthread_mutex_lock(&src.lock);
 	assert_false(src.pause_req);
-	assert_int_equal(src.switchovers, 0);
+	/* it may have got as far as the switch: it resumed all the same */
+	assert_int_equal(src.pauses, src.resumes);
 	uint64_t c0 = src.counter;
 	pthread_mutex_unlock(&src.lock);
 	usleep(20000);
