@@ -525,6 +525,8 @@ int machine_load_finish(struct machine *m, struct verr **err)
 	int64_t now = (int64_t)now_ns();
 	m->sh.time_base_ns = now - (int64_t)(m->loaded_mtime * 100);
 	m->paused_at_ns = now;
+	/* RAM came from a file or a stream: nothing decoded before holds */
+	cpu_note_ram_write(&m->sh, m->sh.ram_base_gpa, m->sh.ram_size);
 	for (unsigned i = 0; i < m->cfg.nr_cpus; i++)
 		hart_kick(m->harts[i]);
 	return 0;
