@@ -133,7 +133,7 @@ def vm_boot_qemu(out, qmp):
         die("qemu guest did not boot")
     return p
 
-res = {k: [] for k in ("vsave", "vpause", "vbytes", "qsave", "qdown", "qbytes", "vrest", "vrest0", "qrest")}
+res = {k: [] for k in ("vsave", "vpause", "vbytes", "qsave", "qdown", "qbytes", "vrest", "vrest0", "vcpu", "qrest")}
 vticks, qticks = [], []
 snap = os.path.join(WORK, "vm.snap")
 qfile = os.path.join(WORK, "qemu.mig")
@@ -184,11 +184,12 @@ for i in range(5):
     p = subprocess.Popen([VESSEL, "vm", "run", "-v", "--restore", snap], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=open(rerr, "wb"))
     procs.append(p)
-    mm = wait_file(rerr, r"guest running ([0-9.]+) ms after the restore started \(([0-9.]+) ms after process start\)", 30)
+    mm = wait_file(rerr, r"guest running ([0-9.]+) ms after the restore started \(([0-9.]+) ms after process start; ([0-9.]+) ms of CPU\)", 30)
     if not mm:
         die(f"vessel restore: {open(rerr, 'rb').read()[-300:]!r}")
     res["vrest0"].append(float(mm.group(1)))
     res["vrest"].append(float(mm.group(2)))
+    res["vcpu"].append(float(mm.group(3)))
     stop(p)
 for i in range(N):
     rout = os.path.join(WORK, "vr.out")
@@ -196,11 +197,12 @@ for i in range(N):
     p = subprocess.Popen([VESSEL, "vm", "run", "-v", "--restore", snap], stdin=subprocess.DEVNULL,
                          stdout=open(rout, "wb"), stderr=open(rerr, "wb"))
     procs.append(p)
-    mm = wait_file(rerr, r"guest running ([0-9.]+) ms after the restore started \(([0-9.]+) ms after process start\)", 30)
+    mm = wait_file(rerr, r"guest running ([0-9.]+) ms after the restore started \(([0-9.]+) ms after process start; ([0-9.]+) ms of CPU\)", 30)
     if not mm:
         die(f"vessel restore: {open(rerr, 'rb').read()[-300:]!r}")
     res["vrest0"].append(float(mm.group(1)))
     res["vrest"].append(float(mm.group(2)))
+    res["vcpu"].append(float(mm.group(3)))
     time.sleep(3)
     vticks.append(len(ticks(rout)))
     stop(p)
@@ -238,6 +240,7 @@ print(f"{'  guest paused during save (ms)':34s} {med('vpause'):12.0f} {med('qdow
 print(f"{'  file size (MiB)':34s} {med('vbytes') / 2**20:12.1f} {med('qbytes') / 2**20:12.1f}")
 print(f"{'restore to running (ms)':34s} {med('vrest'):12.1f} {med('qrest'):12.1f} {ratio(med('vrest'), med('qrest')):>12s}")
 print(f"{'  from the restore start (ms)':34s} {med('vrest0'):12.2f} {'-':>12s}")
+print(f"{'  CPU time of the restore (ms)':34s} {med('vcpu'):12.2f} {'-':>12s}")
 print(f"{'  idle guest ticks in 3 s after':34s} {statistics.median(vticks):12.0f} {statistics.median(qticks):12.0f}")
 print(f"  (restore to running: process start to the first guest instruction; qemu: to query-status 'running';")
 print(f"   vessel over {len(res['vrest'])} runs: min {min(res['vrest']):.1f}, max {max(res['vrest']):.1f} ms)")

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -197,7 +198,7 @@ static int restore_open(const char *path, struct restore_ctx *rc, struct verr **
 /* Creates the overlays of a clone: DIR/NAME-vdX.qcow2 backed by each disk
  * of the snapshot. */
 static int clone_disks(const struct vmstate_config *vc, const char *name, const char *dir, struct machine_config *cfg,
-		       char **paths, struct verr **err)
+		       char **paths, bool *created, struct verr **err)
 {
 	for (unsigned i = 0; i < vc->cfg.nr_disks; i++) {
 		paths[i] = xasprintf("%s/%s-vd%c.qcow2", dir, name, 'a' + i);
@@ -206,6 +207,7 @@ static int clone_disks(const struct vmstate_config *vc, const char *name, const 
 					paths[i]);
 		if (qcow2_create(paths[i], vc->disks[i].virtual_size, vc->disks[i].path, err) < 0)
 			return verr_wrap(err, "create overlay of '%s'", vc->disks[i].path);
+		created[i] = true;
 		cfg->disks[i] = (struct machine_disk){ .path = paths[i], .format = BLOCK_FMT_QCOW2,
 						       .readonly = vc->disks[i].readonly };
 	}
@@ -408,6 +410,7 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	struct verr *err = NULL;
 	struct restore_ctx rc = { 0 };
 	char *clone_paths[VM_MAX_DISKS] = { 0 };
+	bool clone_created[VM_MAX_DISKS] = { 0 };
 	int ret = 1;
 	struct machine *m = NULL;
 	struct vm_api *api = NULL;
@@ -445,7 +448,7 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 			sc.net = cfg.net;
 		}
 		if (clone_snapshot) {
-			if (clone_disks(&rc.vc, clone_name, clone_dir, &sc, clone_paths, &err) < 0) {
+			if (clone_disks(&rc.vc, clone_name, clone_dir, &sc, clone_paths, clone_created, &err) < 0) {
 				verr_wrap(&err, "clone '%s'", clone_name);
 				goto fail;
 			}
@@ -497,6 +500,8 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	/* shared storage: the source holds the disks until the switch */
 	for (unsigned i = 0; incoming && i < cfg.nr_disks; i++)
 		cfg.disks[i].migrating_in = true;
+	struct timespec cpu0;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
 	m = restore || incoming ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);
 	if (!m)
 		goto fail;
@@ -509,8 +514,15 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 			goto fail;
 		}
 		uint64_t t_run = now_ns();
-		log_info("restore: guest running %.2f ms after the restore started (%.2f ms after process start)",
-			 (double)(t_run - t_restore) / 1e6, (double)(t_run - t_start) / 1e6);
+		struct timespec cpu1;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+		double cpu_ms = (double)(cpu1.tv_sec - cpu0.tv_sec) * 1e3 + (double)(cpu1.tv_nsec - cpu0.tv_nsec) / 1e6;
+		/* wall clock from the start of the restore (and of the process)
+		 * to the hart threads started on the loaded state; the CPU time
+		 * the restore used does not depend on the host's load */
+		log_info("restore: guest running %.2f ms after the restore started (%.2f ms after process start; "
+			 "%.2f ms of CPU)",
+			 (double)(t_run - t_restore) / 1e6, (double)(t_run - t_start) / 1e6, cpu_ms);
 	}
 	if (dump_dtb) {
 		size_t len;
@@ -557,6 +569,10 @@ fail:
 	fprintf(stderr, "%s: %s\n", prog, err ? err->msg : "failed");
 	verr_free(err);
 	ret = 1;
+	/* a clone that never ran leaves no overlays behind */
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+		if (clone_paths[i] && clone_created[i])
+			unlink(clone_paths[i]);
 out:
 	vm_api_stop(api);
 	machine_destroy(m);

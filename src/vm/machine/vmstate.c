@@ -564,10 +564,12 @@ int machine_load_state(struct machine *m, struct snap_reader *r, unsigned flags,
 						(unsigned long long)sec.ram_size, (unsigned long long)m->sh.ram_size);
 			if (flags & VMSTATE_MAP_RAM) {
 				unsigned nmaps = 0;
+				uint64_t t0 = now_ns();
 				if (snap_ram_map(r, m->sh.ram_hva, m->sh.ram_size, 30000, &nmaps, err) < 0)
 					return -1;
 				m->ram_from_file = true;
-				log_debug("restore: RAM mapped from the snapshot with %u mappings", nmaps);
+				log_debug("restore: RAM mapped from the snapshot with %u mappings in %.2f ms", nmaps,
+					  (double)(now_ns() - t0) / 1e6);
 			} else if (snap_ram_load(r, m->sh.ram_hva, m->sh.ram_size, err) < 0) {
 				return -1;
 			}
