@@ -145,7 +145,7 @@ struct fake_vm {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool pause_req, paused, stop;
-	unsigned pauses, resumes, switchovers;
+	unsigned pauses, resumes, stops;
 	uint64_t counter; /* "device state": the guest's progress */
 	unsigned dirty_pages; /* pages the guest rewrites in a loop (0: idle) */
 	pthread_t thread;
@@ -207,9 +207,12 @@ static int fake_resume(void *opaque, struct verr **err)
 	return 0;
 }
 
-static int fake_save(void *opaque, struct snap_writer *w, struct verr **err)
+static int fake_stop(void *opaque, struct snap_writer *w, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
+	if (fake_pause(opaque, err) < 0)
+		return -1;
+	vm->stops++;
 	uint8_t b[8];
 	le64_put(b, vm->counter);
 	return snap_put_section(w, "fake-dev", 1, SNAP_SEC_REQUIRED, b, sizeof(b), err);
@@ -236,15 +239,8 @@ static int fake_start(void *opaque, struct verr **err)
 	return 0;
 }
 
-static int fake_switchover(void *opaque, struct verr **err)
-{
-	struct fake_vm *vm = opaque;
-	vm->switchovers++;
-	return 0;
-}
-
 static const struct migrate_source_ops fake_src_ops = {
-	.pause = fake_pause, .resume = fake_resume, .save_state = fake_save, .switchover = fake_switchover
+	.pause = fake_pause, .resume = fake_resume, .stop = fake_stop
 };
 static const struct migrate_dest_ops fake_dst_ops = { fake_load, fake_start };
 
@@ -409,7 +405,7 @@ static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool
 			fail_msg("page %u differs", pg);
 	if (mode == MIGRATE_PRECOPY)
 		assert_int_equal(src.pauses, src.resumes + 1);
-	assert_int_equal(src.switchovers, 1);
+	assert_int_equal(src.stops, 1);
 	migrate_status_destroy(&st);
 	fake_fini(&src);
 	munmap(j.vm.ram, VM_SIZE);

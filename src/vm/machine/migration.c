@@ -43,7 +43,7 @@ void machine_migration_free(struct machine *m)
 struct src_ctx {
 	struct machine *m;
 	bool was_paused;     /* paused by the user before: leave it that way */
-	bool disks_released; /* switchover let go of the disk locks */
+	bool disks_released; /* the last stop let go of the disk locks */
 };
 
 struct owner_args {
@@ -57,7 +57,7 @@ struct owner_args {
 static int owner_pause(struct machine *m, void *arg)
 {
 	struct owner_args *a = arg;
-	if (a->c->was_paused)
+	if (a->c->was_paused || m->paused)
 		return 0;
 	m->busy--;
 	int r = machine_pause(m, a->err);
@@ -65,11 +65,16 @@ static int owner_pause(struct machine *m, void *arg)
 	return r;
 }
 
-/* The last pause: what the guest wrote is on disk, and the destination may
- * take the images (it reopens them: shared storage). */
-static int owner_switchover(struct machine *m, void *arg)
+/* The last stop, in one owner action (the downtime runs): pause; what the
+ * guest wrote goes to disk and the destination may take the images (it
+ * reopens them: shared storage); then the state. */
+static int owner_stop(struct machine *m, void *arg)
 {
 	struct owner_args *a = arg;
+	uint64_t t0 = now_ns();
+	if (owner_pause(m, arg) < 0)
+		return -1;
+	uint64_t t1 = now_ns();
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
 		if (!m->disks[i])
 			continue;
@@ -81,7 +86,11 @@ static int owner_switchover(struct machine *m, void *arg)
 		}
 	}
 	a->c->disks_released = true;
-	return 0;
+	uint64_t t2 = now_ns();
+	int r = machine_save_state(m, a->w, a->err);
+	log_debug("migration: stop: pause %.2f ms, disks %.2f ms, state %.2f ms", (double)(t1 - t0) / 1e6,
+		  (double)(t2 - t1) / 1e6, (double)(now_ns() - t2) / 1e6);
+	return r;
 }
 
 static int owner_resume(struct machine *m, void *arg)
@@ -95,18 +104,12 @@ static int owner_resume(struct machine *m, void *arg)
 				return verr_wrap(a->err, "the destination may run the VM: not resuming it here");
 		a->c->disks_released = false;
 	}
-	if (a->c->was_paused)
+	if (a->c->was_paused || !m->paused)
 		return 0;
 	m->busy--;
 	int r = machine_resume(m, a->err);
 	m->busy++;
 	return r;
-}
-
-static int owner_save(struct machine *m, void *arg)
-{
-	struct owner_args *a = arg;
-	return machine_save_state(m, a->w, a->err);
 }
 
 static int call_owner(struct src_ctx *c, int (*fn)(struct machine *, void *), struct snap_writer *w,
@@ -129,21 +132,15 @@ static int src_resume(void *opaque, struct verr **err)
 	return call_owner(opaque, owner_resume, NULL, err);
 }
 
-static int src_save(void *opaque, struct snap_writer *w, struct verr **err)
+static int src_stop(void *opaque, struct snap_writer *w, struct verr **err)
 {
-	return call_owner(opaque, owner_save, w, err);
-}
-
-static int src_switchover(void *opaque, struct verr **err)
-{
-	return call_owner(opaque, owner_switchover, NULL, err);
+	return call_owner(opaque, owner_stop, w, err);
 }
 
 static const struct migrate_source_ops src_ops = {
 	.pause = src_pause,
 	.resume = src_resume,
-	.save_state = src_save,
-	.switchover = src_switchover,
+	.stop = src_stop,
 };
 
 static int owner_begin(struct machine *m, void *arg)
@@ -304,8 +301,13 @@ static int activate_disks(struct machine *m, struct verr **err)
 static int in_start(void *opaque, struct verr **err)
 {
 	struct incoming *in = opaque;
-	if (machine_load_finish(in->m, err) < 0 || activate_disks(in->m, err) < 0)
+	uint64_t t0 = now_ns();
+	if (machine_load_finish(in->m, err) < 0)
 		return -1;
+	uint64_t t1 = now_ns();
+	if (activate_disks(in->m, err) < 0)
+		return -1;
+	uint64_t t2 = now_ns();
 	pthread_mutex_lock(&in->lock);
 	in->phase = IN_START;
 	pthread_cond_broadcast(&in->cond);
@@ -317,6 +319,8 @@ static int in_start(void *opaque, struct verr **err)
 		in->start_err = NULL;
 	}
 	pthread_mutex_unlock(&in->lock);
+	log_debug("migration: load finish %.2f ms, disks %.2f ms, resume %.2f ms", (double)(t1 - t0) / 1e6,
+		  (double)(t2 - t1) / 1e6, (double)(now_ns() - t2) / 1e6);
 	return r;
 }
 

@@ -49,6 +49,7 @@ struct dst {
 	pthread_t fault_thread;
 	bool fault_started;
 	atomic_bool fault_failed;
+	uint64_t t_state; /* first state section (debug figures) */
 };
 
 static bool have_get(struct dst *d, uint64_t pfn)
@@ -288,6 +289,12 @@ static int handle_section(struct dst *d, const struct snap_section *sec, struct 
 			return verr_set(err, EINVAL, "unexpected section %s", sec->name);
 		return enter_postcopy(d, sec, err);
 	}
+	if (strcmp(sec->name, MIG_SEC_SYNC) == 0) {
+		if (sec->len != 8)
+			return verr_set(err, EINVAL, "section %s: bad length", sec->name);
+		int r = rp_send(d, MIG_RP_SYNCED, le64_get(sec->data));
+		return r < 0 ? verr_set(err, -r, "answer the source") : 0;
+	}
 	if (strcmp(sec->name, MIG_SEC_START) == 0) {
 		if (!d->postcopy_seen || d->started)
 			return verr_set(err, EINVAL, "unexpected section %s", sec->name);
@@ -297,6 +304,8 @@ static int handle_section(struct dst *d, const struct snap_section *sec, struct 
 		return verr_set(err, EINVAL, "section %s after the VM started", sec->name);
 	if (strcmp(sec->name, MIG_SEC_SETUP) == 0)
 		return verr_set(err, EINVAL, "section %s repeated", sec->name);
+	if (!d->t_state)
+		d->t_state = now_ns();
 	return d->ops->load_section(d->opaque, sec, err);
 }
 
@@ -326,7 +335,8 @@ static int dst_run(struct dst *d, struct verr **err)
 	if (d->mode == MIGRATE_PRECOPY) {
 		uint64_t t0 = now_ns();
 		int r = start_vm(d, err);
-		log_debug("migration: stream verified, VM started in %.2f ms", (double)(now_ns() - t0) / 1e6);
+		log_debug("migration: state sections to end %.2f ms, start %.2f ms", (double)(t0 - d->t_state) / 1e6,
+			  (double)(now_ns() - t0) / 1e6);
 		return r;
 	}
 	if (!d->started)

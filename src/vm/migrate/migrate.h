@@ -6,9 +6,9 @@
  * its non-RAM state into the stream, and (on the destination) to load
  * state sections and start the VM. The stream is the snapshot format in
  * streaming mode (vm/state/snap.h, SNAP_F_STREAM): a "mig-setup" section,
- * "ram-batch" sections, the caller's state sections, then "end"; postcopy
- * adds "mig-postcopy" (pages to discard) before the state and "mig-start"
- * after it, and pushes the remaining pages after the switch. The
+ * "ram-batch" sections, then (VM stopped) the caller's state sections, the
+ * last pages and "end"; postcopy sends the state, "mig-postcopy" (pages to
+ * discard) and "mig-start", then pushes the remaining pages. The
  * destination answers on the same socket with 16-byte return-path
  * messages (running, page request, done).
  *
@@ -93,18 +93,18 @@ int migrate_accept(int listen_fd, int timeout_ms, int *conn_fd, struct verr **er
 /* ---- source ---- */
 
 struct migrate_source_ops {
-	/* Stops every vCPU and device (returns when they are stopped). */
+	/* Stops every vCPU and device (returns when they are stopped); the
+	 * auto-converge throttle uses it. */
 	int (*pause)(void *opaque, struct verr **err);
-	/* Undoes pause. After switchover it must first take back what
-	 * switchover let go, and fail (the VM then stays paused) if the
-	 * destination has it already. */
+	/* Lets the VM run again after pause or stop (a no-op if it runs).
+	 * After stop it must first take back what stop let go, and fail (the
+	 * VM then stays paused) if the destination has it already. */
 	int (*resume)(void *opaque, struct verr **err);
-	/* Optional: the VM is paused for the last time (stop-and-copy or the
-	 * postcopy switch): flush and let go of what the destination must
-	 * take over (disk locks). */
-	int (*switchover)(void *opaque, struct verr **err);
-	/* Writes the paused VM's non-RAM state as sections into w. */
-	int (*save_state)(void *opaque, struct snap_writer *w, struct verr **err);
+	/* The last stop (stop-and-copy, or the postcopy switch), in one step
+	 * since the downtime starts here: pause the VM (if it runs), flush
+	 * and let go of what the destination takes over (disk locks), and
+	 * write the VM's non-RAM state as sections into w. */
+	int (*stop)(void *opaque, struct snap_writer *w, struct verr **err);
 };
 
 struct migrate_params {

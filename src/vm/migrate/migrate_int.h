@@ -13,6 +13,7 @@
 #define MIG_SEC_SETUP "mig-setup"	/* u64 ram_size, u32 page_size, u32 mode */
 #define MIG_SEC_POSTCOPY "mig-postcopy" /* u64 npages, discard bitmap words */
 #define MIG_SEC_START "mig-start"	/* empty: the state is complete, start */
+#define MIG_SEC_SYNC "mig-sync"		/* u64 n: answer MIG_RP_SYNCED n once all before it is in */
 #define MIG_SEC_VERSION 1
 
 /* Return path: 16-byte messages, destination to source. */
@@ -22,6 +23,7 @@ enum mig_rp_type {
 	MIG_RP_PAGE_REQ = 2, /* arg: page number wanted now (postcopy) */
 	MIG_RP_DONE = 3,     /* every page arrived; the source may go */
 	MIG_RP_ERROR = 4,    /* the destination gave up */
+	MIG_RP_SYNCED = 5,   /* arg: the mig-sync it has caught up with */
 };
 #define MIG_RP_SIZE 16
 

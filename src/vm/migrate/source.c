@@ -51,6 +51,7 @@ struct src {
 	pthread_mutex_t rp_lock;
 	pthread_cond_t rp_cond;
 	bool got_running, got_done, rp_failed;
+	uint64_t synced; /* last mig-sync the destination caught up with */
 	char rp_err[160];
 	uint64_t t_running;
 	_Atomic uint64_t *req; /* postcopy: requested pages */
@@ -127,6 +128,9 @@ static void *rp_main(void *arg)
 		case MIG_RP_DONE:
 			s->got_done = true;
 			break;
+		case MIG_RP_SYNCED:
+			s->synced = arg64;
+			break;
 		case MIG_RP_PAGE_REQ:
 			if (arg64 < s->npages && s->req) {
 				atomic_fetch_or(&s->req[arg64 / 64], 1ull << (arg64 % 64));
@@ -176,6 +180,34 @@ static int rp_wait(struct src *s, bool *flag, const char *what, struct verr **er
 		return verr_wrap(err, "waiting for the destination to report %s", what);
 	return verr_set(err, ETIMEDOUT, "the destination did not report %s within %d s", what,
 			ACK_TIMEOUT_MS / 1000);
+}
+
+/* Waits until the destination has processed everything sent so far, so a
+ * backlog in socket buffers neither hides in the bandwidth figure nor
+ * lengthens the downtime. */
+static int sync_dest(struct src *s, uint64_t seq, struct verr **err)
+{
+	uint8_t b[8];
+	le64_put(b, seq);
+	if (snap_put_section(s->w, MIG_SEC_SYNC, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, b, sizeof(b), err) < 0)
+		return verr_wrap(err, "send pages");
+	int r = vstream_flush(s->vs);
+	if (r < 0)
+		return verr_set(err, -r, "send pages");
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ACK_TIMEOUT_MS / 1000;
+	pthread_mutex_lock(&s->rp_lock);
+	int w = 0;
+	while (s->synced < seq && !s->rp_failed && w != ETIMEDOUT)
+		w = pthread_cond_timedwait(&s->rp_cond, &s->rp_lock, &dl);
+	bool ok = s->synced >= seq;
+	pthread_mutex_unlock(&s->rp_lock);
+	if (ok)
+		return 0;
+	if (rp_check(s, err) < 0)
+		return -1;
+	return verr_set(err, ETIMEDOUT, "the destination did not keep up within %d s", ACK_TIMEOUT_MS / 1000);
 }
 
 /* ---- auto-converge ---- */
@@ -290,19 +322,14 @@ static void set_phase(struct src *s, const char *phase, unsigned round, uint64_t
 	pthread_mutex_unlock(&s->st->lock);
 }
 
-static int do_pause(struct src *s, struct verr **err)
+/* The last stop: the downtime starts here. Whatever happens, the VM may
+ * be paused now (resume is a no-op otherwise). */
+static int do_stop(struct src *s, struct verr **err)
 {
-	if (s->ops->pause(s->opaque, err) < 0)
-		return verr_wrap(err, "pause the VM");
-	s->paused = true;
 	s->t_pause = now_ns();
-	return 0;
-}
-
-static int do_switchover(struct src *s, struct verr **err)
-{
-	if (s->ops->switchover && s->ops->switchover(s->opaque, err) < 0)
-		return verr_wrap(err, "hand over the VM's resources");
+	s->paused = true;
+	if (s->ops->stop(s->opaque, s->w, err) < 0)
+		return verr_wrap(err, "stop the VM and save its state");
 	return 0;
 }
 
@@ -314,7 +341,7 @@ static int round0(struct src *s, uint64_t *sent_bm, uint64_t *bw, struct verr **
 		return -1;
 	set_phase(s, "precopy", 0, (uint64_t)n);
 	uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
-	if (send_bitmap(s, true, sent_bm, err) < 0)
+	if (send_bitmap(s, true, sent_bm, err) < 0 || sync_dest(s, 1, err) < 0)
 		return -1;
 	uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
 	*bw = dt ? db * 1000000000ull / dt : 0;
@@ -359,7 +386,7 @@ static int run_precopy(struct src *s, struct verr **err)
 		}
 		prev = (uint64_t)n;
 		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
-		if (send_bitmap(s, false, NULL, err) < 0)
+		if (send_bitmap(s, false, NULL, err) < 0 || sync_dest(s, round + 1, err) < 0)
 			return -1;
 		uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
 		if (dt && db > (1u << 20))
@@ -368,29 +395,26 @@ static int run_precopy(struct src *s, struct verr **err)
 		s->st->p.bandwidth_bps = bw;
 		pthread_mutex_unlock(&s->st->lock);
 	}
-	/* Stop-and-copy: s->bm holds the last collected (unsent) set. */
-	uint64_t t0 = now_ns();
+	/* Stop-and-copy: s->bm holds the last collected (unsent) set. The
+	 * state goes first (the destination loads it while pages arrive). */
 	throttle_stop(s);
-	if (do_pause(s, err) < 0 || do_switchover(s, err) < 0)
+	if (do_stop(s, err) < 0)
 		return -1;
 	uint64_t t1 = now_ns();
 	set_phase(s, "stop-and-copy", round, (uint64_t)n);
 	if (send_bitmap(s, false, NULL, err) < 0)
 		return -1;
-	n = migrate_dirty_collect(s->dirty, s->bm, err);
-	if (n < 0 || send_bitmap(s, false, NULL, err) < 0)
+	int64_t n2 = migrate_dirty_collect(s->dirty, s->bm, err);
+	if (n2 < 0 || send_bitmap(s, false, NULL, err) < 0)
 		return -1;
-	uint64_t t2 = now_ns();
-	if (s->ops->save_state(s->opaque, s->w, err) < 0)
-		return verr_wrap(err, "save the VM state");
-	uint64_t t3 = now_ns();
 	if (snap_writer_finish(s->w, err) < 0)
 		return verr_wrap(err, "send the VM state");
+	uint64_t t2 = now_ns();
 	st_update(s);
 	int r = rp_wait(s, &s->got_running, "that the VM runs", err);
-	log_debug("migration: stop-and-copy: pause %.2f ms, last pages (%lld) %.2f ms, state %.2f ms, "
-		  "end to running %.2f ms", (double)(t1 - t0) / 1e6, (long long)n, (double)(t2 - t1) / 1e6,
-		  (double)(t3 - t2) / 1e6, (double)(s->t_running - t3) / 1e6);
+	log_debug("migration: stop-and-copy: stop + state %.2f ms, last pages (%lld) %.2f ms, end to running %.2f ms",
+		  (double)(t1 - s->t_pause) / 1e6, (long long)(n + n2), (double)(t2 - t1) / 1e6,
+		  (double)(s->t_running - t2) / 1e6);
 	return r;
 }
 
@@ -457,7 +481,7 @@ static int run_postcopy(struct src *s, struct verr **err)
 		if (round0(s, s->have, &bw, err) < 0)
 			return -1;
 	}
-	if (do_pause(s, err) < 0 || do_switchover(s, err) < 0)
+	if (do_stop(s, err) < 0)
 		return -1;
 	set_phase(s, "postcopy", s->dirty ? 1 : 0, s->npages);
 	/* Pages written since round 0 are stale on the destination. */
@@ -481,8 +505,6 @@ static int run_postcopy(struct src *s, struct verr **err)
 		return verr_wrap(err, "send the postcopy setup");
 	migrate_dirty_stop(s->dirty);
 	s->dirty = NULL;
-	if (s->ops->save_state(s->opaque, s->w, err) < 0)
-		return verr_wrap(err, "save the VM state");
 	static const uint8_t empty[1];
 	if (snap_put_section(s->w, MIG_SEC_START, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, empty, 0, err) < 0)
 		return verr_wrap(err, "send the VM state");
