@@ -8,7 +8,7 @@
  *   dev.<name>     each board device (syscon, rtc, aclint, plic, uart)
  *   virtio<N>      each virtio-mmio transport (status, features, queues)
  *   vdev<N>        that slot's device (config space)
- *   net            the network backend (libslirp's connections)
+ *   net            the network backend (libslirp: DHCP leases, guestfwd)
  * then the caller adds RAM ("ram" for a snapshot, "ram-batch" for
  * migration) and ends the stream.
  *

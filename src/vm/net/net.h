@@ -57,8 +57,9 @@ struct state_buf;
 void net_backend_pause(struct net_backend *nb);
 void net_backend_resume(struct net_backend *nb);
 
-/* The backend's own state for snapshots and migration (libslirp's
- * connections and its state version); an empty payload for backends
+/* The backend's own state for snapshots and migration (what libslirp's
+ * slirp_state_save keeps: DHCP leases, IP id, guestfwd sockets; not TCP
+ * connections to the host), with libslirp's state version; an empty payload for backends
  * without state. The backend must be paused. load validates (libslirp
  * refuses a bad stream) and returns 0 or -1 with *err. */
 void net_backend_save(struct net_backend *nb, struct state_buf *b);
