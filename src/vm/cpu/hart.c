@@ -495,6 +495,7 @@ void hart_run(struct hart *h)
 		hart_update_timers(h, cpu_mtime(h->sh));
 		if (h->wfi) {
 			if (!(atomic_load(&h->mip) & h->mie)) {
+				icache_idle(h, cpu_mtime(h->sh));
 				atomic_store(&h->in_exec, false);
 				sleep_hart(h, SLEEP_WFI);
 				continue;

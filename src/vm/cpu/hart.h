@@ -83,8 +83,8 @@ struct tlb_entry {
  * through a direct-mapped table by RAM page number; see docs/vm.md for the
  * invalidation rules (writes, fence.i, remote fence.i). */
 #define ICACHE_SLOTS 2048 /* 4 KiB / 2 */
-#define ICACHE_BLOCKS 256  /* per hart: 64 x 16 KiB = 1 MiB at most */
-#define ICACHE_MAP 1024   /* direct-mapped index, by RAM page number */
+#define ICACHE_BLOCKS 256 /* per hart: 256 x 16 KiB = 4 MiB at most, trimmed when idle */
+#define ICACHE_MAP 4096   /* direct-mapped index, by RAM page number */
 #define ICACHE_NONE (~0ull)
 
 /* One pre-decoded instruction. `op` indexes the interpreter's handlers
@@ -104,6 +104,8 @@ struct icache_meta {
 	uint64_t page;      /* RAM page number ((gpa - base) >> 12) or ICACHE_NONE */
 	const uint8_t *hva; /* host address of the page */
 	uint64_t epoch;     /* == hart's icache_epoch while valid */
+	bool used;          /* entered since the clock hand last passed */
+	bool dirty;         /* slots may be non-zero (else: never written since trim) */
 };
 
 struct hart {
@@ -172,6 +174,7 @@ struct hart {
 	uint64_t clean_seq;           /* sh->watch_seq after which a fence.i flushed */
 	uint64_t icache_epoch;        /* bumped by fence.i: every block is stale */
 	unsigned icache_hand;         /* next victim of the pool */
+	uint64_t icache_trim_mtime;   /* mtime of the last icache_trim */
 	struct dinsn (*icache_slots)[ICACHE_SLOTS]; /* ICACHE_BLOCKS blocks, lazily backed */
 	struct icache_meta icache_meta[ICACHE_BLOCKS];
 	uint16_t icache_map[ICACHE_MAP]; /* block index + 1, or 0 */
@@ -206,6 +209,10 @@ void icache_fini(struct hart *h);
 struct dinsn *icache_block(struct hart *h, uint64_t page, const uint8_t *page_hva);
 /* Every block becomes stale (rebuilt on next use): reset, new RAM. */
 void icache_flush(struct hart *h);
+/* Called when the hart goes to sleep in WFI: at most once a second (now_mtime
+ * in 10 MHz ticks), gives the memory of a pool that grew past what an idle
+ * guest needs back to the host (the blocks are rebuilt on use). */
+void icache_idle(struct hart *h, uint64_t now_mtime);
 /* fence.i on this hart (own or remote): after it, the hart executes no
  * decoded instruction older than a store that happened before. Ends the
  * slice. */

@@ -17,27 +17,35 @@
  * - fence.i (local, or remote through hart_request_ifence) bumps the hart's
  *   epoch: every block is stale and rebuilt empty on its next use. */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 
 #include "base/util.h"
 #include "vm/cpu/hart.h"
+
+#define POOL_SIZE (sizeof(((struct hart *)0)->icache_slots[0]) * ICACHE_BLOCKS)
+/* blocks an idle guest keeps without a trim */
+#define ICACHE_IDLE_BLOCKS 16
 
 int icache_init(struct hart *h)
 {
 	struct cpu_shared *sh = h->sh;
 	if (!sh->code_pages) {
 		uint64_t n = (sh->ram_size + 4095) >> 12;
-		/* lazily backed: only the bytes of pages that hold code are touched */
-		void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-			       -1, 0);
-		if (p == MAP_FAILED)
+		/* calloc, not a private mmap like guest RAM's: the kernel would
+		 * merge it into RAM's mapping. Large, so lazily backed: only
+		 * the bytes of pages that hold code are touched. */
+		void *p = calloc(n ? n : 1, 1);
+		if (!p)
 			return -ENOMEM;
 		sh->code_pages = p;
 		sh->code_pages_len = n;
 	}
 	sh->code_users++;
-	void *b = mmap(NULL, sizeof(*h->icache_slots) * ICACHE_BLOCKS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	/* Its own mapping, lazily backed (only slots decoded since the last
+	 * trim are resident), without MAP_NORESERVE so that the kernel does not
+	 * merge it with guest RAM's mapping. */
+	void *b = mmap(NULL, POOL_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED) {
 		icache_fini(h);
 		return -ENOMEM;
@@ -56,10 +64,10 @@ void icache_fini(struct hart *h)
 {
 	struct cpu_shared *sh = h->sh;
 	if (h->icache_slots)
-		munmap(h->icache_slots, sizeof(*h->icache_slots) * ICACHE_BLOCKS);
+		munmap(h->icache_slots, POOL_SIZE);
 	h->icache_slots = NULL;
 	if (sh->code_users && --sh->code_users == 0 && sh->code_pages) {
-		munmap((void *)sh->code_pages, sh->code_pages_len ? sh->code_pages_len : 1);
+		free((void *)sh->code_pages);
 		sh->code_pages = NULL;
 		sh->code_pages_len = 0;
 	}
@@ -68,6 +76,25 @@ void icache_fini(struct hart *h)
 void icache_flush(struct hart *h)
 {
 	h->icache_epoch++;
+}
+
+void icache_idle(struct hart *h, uint64_t now_mtime)
+{
+	if (now_mtime - h->icache_trim_mtime < 10000000)
+		return;
+	unsigned dirty = 0;
+	for (unsigned i = 0; i < ICACHE_BLOCKS; i++)
+		dirty += h->icache_meta[i].dirty;
+	if (dirty <= ICACHE_IDLE_BLOCKS)
+		return;
+	h->icache_trim_mtime = now_mtime;
+	/* the pages come back zero: every slot "not decoded" */
+	if (madvise(h->icache_slots, POOL_SIZE, MADV_DONTNEED) < 0)
+		return; /* keep the blocks: nothing was dropped */
+	for (unsigned i = 0; i < ICACHE_BLOCKS; i++)
+		h->icache_meta[i] = (struct icache_meta){ .page = ICACHE_NONE };
+	memset(h->icache_map, 0, sizeof(h->icache_map));
+	h->icache_hand = 0;
 }
 
 void icache_fence(struct hart *h)
@@ -134,10 +161,13 @@ static struct dinsn *reset_block(struct hart *h, unsigned b, uint64_t page, cons
 	uint8_t old = atomic_fetch_or(&h->sh->code_pages[page], h->code_bit);
 	if (!old)
 		drop_fast_writes(h, page_hva);
-	memset(h->icache_slots[b], 0, sizeof(h->icache_slots[b]));
+	if (m->dirty)
+		memset(h->icache_slots[b], 0, sizeof(h->icache_slots[b]));
+	m->dirty = true;
 	m->page = page;
 	m->hva = page_hva;
 	m->epoch = h->icache_epoch;
+	m->used = true;
 	return h->icache_slots[b];
 }
 
@@ -149,17 +179,25 @@ struct dinsn *icache_block(struct hart *h, uint64_t page, const uint8_t *page_hv
 		b--;
 		struct icache_meta *m = &h->icache_meta[b];
 		if (m->page == page && m->epoch == h->icache_epoch &&
-		    (atomic_load_explicit(&h->sh->code_pages[page], memory_order_acquire) & h->code_bit))
+		    (atomic_load_explicit(&h->sh->code_pages[page], memory_order_acquire) & h->code_bit)) {
+			m->used = true;
 			return h->icache_slots[b];
+		}
 		/* stale, or another page with the same index: rebuilt in place.
 		 * The old page keeps our bit (it stays watched until its next
 		 * store), which is harmless. */
 		return reset_block(h, b, page, page_hva);
 	}
-	/* a free or the oldest block (FIFO) */
-	b = h->icache_hand;
-	h->icache_hand = (b + 1) % ICACHE_BLOCKS;
-	struct icache_meta *m = &h->icache_meta[b];
+	/* a free block, or one not entered since the hand last passed (clock) */
+	struct icache_meta *m;
+	for (;;) {
+		b = h->icache_hand;
+		h->icache_hand = (b + 1) % ICACHE_BLOCKS;
+		m = &h->icache_meta[b];
+		if (!m->used)
+			break;
+		m->used = false;
+	}
 	if (m->page != ICACHE_NONE)
 		h->icache_map[m->page & (ICACHE_MAP - 1)] = 0;
 	h->icache_map[mi] = (uint16_t)(b + 1);
