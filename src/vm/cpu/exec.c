@@ -831,7 +831,7 @@ static void decode(struct dinsn *d, uint32_t raw, unsigned off)
 		insn = rvc_table[raw];
 		len = 2;
 	}
-	d->next = (uint8_t)(len * 4);
+	d->len = (uint8_t)len;
 	d->rd = (insn >> 7) & 31;
 	if (!d->rd)
 		d->rd = 32; /* the sink; branches and stores put rs2 here below */
@@ -962,11 +962,11 @@ static void decode(struct dinsn *d, uint32_t raw, unsigned off)
 		break;
 	}
 	if (op >= 0) {
-		d->op = (uint8_t)op;
+		d->op = (uint8_t)(2 * op + (len == 2));
 		return;
 	}
 generic:
-	d->op = OP_GENERIC;
+	d->op = 2 * OP_GENERIC;
 	d->imm = (int32_t)raw;
 }
 
@@ -983,27 +983,76 @@ generic:
  * into one, every dispatch would share a single branch-predictor entry). */
 __attribute__((optimize("no-crossjumping", "no-gcse"))) void hart_exec_slice(struct hart *h, unsigned n)
 {
-	static const void *const labels[OP_COUNT] = {
-		[OP_DECODE] = &&op_decode, [OP_GENERIC] = &&op_generic, [OP_CROSS] = &&op_cross,
-		[OP_FENCE] = &&op_fence,
-		[OP_LUI] = &&op_lui, [OP_AUIPC] = &&op_auipc, [OP_JAL] = &&op_jal, [OP_JALR] = &&op_jalr,
-		[OP_BEQ] = &&op_beq, [OP_BNE] = &&op_bne, [OP_BLT] = &&op_blt, [OP_BGE] = &&op_bge,
-		[OP_BLTU] = &&op_bltu, [OP_BGEU] = &&op_bgeu,
-		[OP_LB] = &&op_lb, [OP_LH] = &&op_lh, [OP_LW] = &&op_lw, [OP_LD] = &&op_ld,
-		[OP_LBU] = &&op_lbu, [OP_LHU] = &&op_lhu, [OP_LWU] = &&op_lwu,
-		[OP_SB] = &&op_sb, [OP_SH] = &&op_sh, [OP_SW] = &&op_sw, [OP_SD] = &&op_sd,
-		[OP_ADDI] = &&op_addi, [OP_SLTI] = &&op_slti, [OP_SLTIU] = &&op_sltiu, [OP_XORI] = &&op_xori,
-		[OP_ORI] = &&op_ori, [OP_ANDI] = &&op_andi, [OP_SLLI] = &&op_slli, [OP_SRLI] = &&op_srli,
-		[OP_SRAI] = &&op_srai,
-		[OP_ADDIW] = &&op_addiw, [OP_SLLIW] = &&op_slliw, [OP_SRLIW] = &&op_srliw, [OP_SRAIW] = &&op_sraiw,
-		[OP_ADD] = &&op_add, [OP_SUB] = &&op_sub, [OP_SLL] = &&op_sll, [OP_SLT] = &&op_slt,
-		[OP_SLTU] = &&op_sltu, [OP_XOR] = &&op_xor, [OP_SRL] = &&op_srl, [OP_SRA] = &&op_sra,
-		[OP_OR] = &&op_or, [OP_AND] = &&op_and,
-		[OP_MUL] = &&op_mul, [OP_MULH] = &&op_mulh, [OP_MULHSU] = &&op_mulhsu, [OP_MULHU] = &&op_mulhu,
-		[OP_DIV] = &&op_div, [OP_DIVU] = &&op_divu, [OP_REM] = &&op_rem, [OP_REMU] = &&op_remu,
-		[OP_ADDW] = &&op_addw, [OP_SUBW] = &&op_subw, [OP_SLLW] = &&op_sllw, [OP_SRLW] = &&op_srlw,
-		[OP_SRAW] = &&op_sraw, [OP_MULW] = &&op_mulw, [OP_DIVW] = &&op_divw, [OP_DIVUW] = &&op_divuw,
-		[OP_REMW] = &&op_remw, [OP_REMUW] = &&op_remuw,
+	/* slot op = 2 * OP_x + (compressed ? 1 : 0) */
+	static const void *const labels[2 * OP_COUNT] = {
+		[2 * OP_DECODE] = &&op_decode, [2 * OP_DECODE + 1] = &&op_decode,
+		[2 * OP_GENERIC] = &&op_generic, [2 * OP_GENERIC + 1] = &&op_generic,
+		[2 * OP_CROSS] = &&op_cross, [2 * OP_CROSS + 1] = &&op_cross,
+#define OP_LABELS(OP, name) [2 * OP] = &&op_##name##_4, [2 * OP + 1] = &&op_##name##_2
+		OP_LABELS(OP_FENCE, fence),
+		OP_LABELS(OP_LUI, lui),
+		OP_LABELS(OP_AUIPC, auipc),
+		OP_LABELS(OP_JAL, jal),
+		OP_LABELS(OP_JALR, jalr),
+		OP_LABELS(OP_BEQ, beq),
+		OP_LABELS(OP_BNE, bne),
+		OP_LABELS(OP_BLT, blt),
+		OP_LABELS(OP_BGE, bge),
+		OP_LABELS(OP_BLTU, bltu),
+		OP_LABELS(OP_BGEU, bgeu),
+		OP_LABELS(OP_LB, lb),
+		OP_LABELS(OP_LH, lh),
+		OP_LABELS(OP_LW, lw),
+		OP_LABELS(OP_LD, ld),
+		OP_LABELS(OP_LBU, lbu),
+		OP_LABELS(OP_LHU, lhu),
+		OP_LABELS(OP_LWU, lwu),
+		OP_LABELS(OP_SB, sb),
+		OP_LABELS(OP_SH, sh),
+		OP_LABELS(OP_SW, sw),
+		OP_LABELS(OP_SD, sd),
+		OP_LABELS(OP_ADDI, addi),
+		OP_LABELS(OP_SLTI, slti),
+		OP_LABELS(OP_SLTIU, sltiu),
+		OP_LABELS(OP_XORI, xori),
+		OP_LABELS(OP_ORI, ori),
+		OP_LABELS(OP_ANDI, andi),
+		OP_LABELS(OP_SLLI, slli),
+		OP_LABELS(OP_SRLI, srli),
+		OP_LABELS(OP_SRAI, srai),
+		OP_LABELS(OP_ADDIW, addiw),
+		OP_LABELS(OP_SLLIW, slliw),
+		OP_LABELS(OP_SRLIW, srliw),
+		OP_LABELS(OP_SRAIW, sraiw),
+		OP_LABELS(OP_ADD, add),
+		OP_LABELS(OP_SUB, sub),
+		OP_LABELS(OP_SLL, sll),
+		OP_LABELS(OP_SLT, slt),
+		OP_LABELS(OP_SLTU, sltu),
+		OP_LABELS(OP_XOR, xor),
+		OP_LABELS(OP_SRL, srl),
+		OP_LABELS(OP_SRA, sra),
+		OP_LABELS(OP_OR, or),
+		OP_LABELS(OP_AND, and),
+		OP_LABELS(OP_MUL, mul),
+		OP_LABELS(OP_MULH, mulh),
+		OP_LABELS(OP_MULHSU, mulhsu),
+		OP_LABELS(OP_MULHU, mulhu),
+		OP_LABELS(OP_DIV, div),
+		OP_LABELS(OP_DIVU, divu),
+		OP_LABELS(OP_REM, rem),
+		OP_LABELS(OP_REMU, remu),
+		OP_LABELS(OP_ADDW, addw),
+		OP_LABELS(OP_SUBW, subw),
+		OP_LABELS(OP_SLLW, sllw),
+		OP_LABELS(OP_SRLW, srlw),
+		OP_LABELS(OP_SRAW, sraw),
+		OP_LABELS(OP_MULW, mulw),
+		OP_LABELS(OP_DIVW, divw),
+		OP_LABELS(OP_DIVUW, divuw),
+		OP_LABELS(OP_REMW, remw),
+		OP_LABELS(OP_REMUW, remuw),
+#undef OP_LABELS
 	};
 	uint64_t *x = h->xs;
 	uint64_t pc = h->pc;          /* valid at `enter`; else computed from d */
@@ -1026,11 +1075,11 @@ __attribute__((optimize("no-crossjumping", "no-gcse"))) void hart_exec_slice(str
 #define DISPATCH() goto *lt[d->op]
 /* the pc of the slot d */
 #define PC() (vpage + (uint64_t)((uintptr_t)d - (uintptr_t)slots) / 4)
-#define LEN() (d->next >> 2)
+#define LEN() (STEP >> 2)
 /* sequential successor */
 #define NEXT()                                                   \
 	do {                                                     \
-		d = (struct dinsn *)((uintptr_t)d + d->next);    \
+		d = (struct dinsn *)((uintptr_t)d + STEP);       \
 		if (UNLIKELY(--left == 0))                        \
 			goto out;                                \
 		DISPATCH();                                      \
@@ -1122,7 +1171,7 @@ op_decode: {
 	uint32_t raw = *(const uint16_t *)(page_hva + off);
 	if ((raw & 3) == 3) {
 		if (off == 0xffe) {
-			d->op = OP_CROSS;
+			d->op = 2 * OP_CROSS;
 			goto op_cross;
 		}
 		raw |= (uint32_t)*(const uint16_t *)(page_hva + off + 2) << 16;
@@ -1160,42 +1209,12 @@ op_cross: {
 	goto enter;
 }
 
-op_fence:
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	NEXT();
-op_lui:
-	x[d->rd] = IMM;
-	NEXT();
-op_auipc:
-	x[d->rd] = PC() + IMM;
-	NEXT();
-op_jal:
-	x[d->rd] = PC() + LEN();
-	JUMP_REL(d->imm);
-op_jalr: {
-	uint64_t t = (RS1 + IMM) & ~1ull;
-	x[d->rd] = PC() + LEN();
-	JUMP_ABS(t);
-}
 #define BRANCH(cond)                  \
 	do {                          \
 		if (cond)             \
 			JUMP_REL(d->imm); \
 		NEXT();               \
 	} while (0)
-op_beq:
-	BRANCH(RS1 == RS2S);
-op_bne:
-	BRANCH(RS1 != RS2S);
-op_blt:
-	BRANCH((int64_t)RS1 < (int64_t)RS2S);
-op_bge:
-	BRANCH((int64_t)RS1 >= (int64_t)RS2S);
-op_bltu:
-	BRANCH(RS1 < RS2S);
-op_bgeu:
-	BRANCH(RS1 >= RS2S);
-
 #define LOAD(T, ST, size)                                                                 \
 	do {                                                                              \
 		uint64_t a_ = RS1 + IMM;                                                  \
@@ -1210,27 +1229,12 @@ op_bgeu:
 			goto out_trapped;                                                 \
 		x[d->rd] = (uint64_t)(ST)(T)v_;                                           \
 		if (UNLIKELY(h->brk)) {                                                   \
-			d = (struct dinsn *)((uintptr_t)d + d->next);                     \
+			d = (struct dinsn *)((uintptr_t)d + STEP);                     \
 			left--;                                                            \
 			goto out;                                                         \
 		}                                                                         \
 		NEXT();                                                                   \
 	} while (0)
-op_lb:
-	LOAD(uint8_t, int8_t, 1);
-op_lh:
-	LOAD(uint16_t, int16_t, 2);
-op_lw:
-	LOAD(uint32_t, int32_t, 4);
-op_ld:
-	LOAD(uint64_t, uint64_t, 8);
-op_lbu:
-	LOAD(uint8_t, uint8_t, 1);
-op_lhu:
-	LOAD(uint16_t, uint16_t, 2);
-op_lwu:
-	LOAD(uint32_t, uint32_t, 4);
-
 #define STORE(T, size)                                                                  \
 	do {                                                                            \
 		uint64_t a_ = RS1 + IMM;                                                \
@@ -1243,156 +1247,24 @@ op_lwu:
 		if (mmu_store_slow(h, a_, (size), RS2S))                                \
 			goto out_trapped;                                               \
 		if (UNLIKELY(h->brk)) {                                                 \
-			d = (struct dinsn *)((uintptr_t)d + d->next);                   \
+			d = (struct dinsn *)((uintptr_t)d + STEP);                   \
 			left--;                                                          \
 			goto out;                                                       \
 		}                                                                       \
 		NEXT();                                                                 \
 	} while (0)
-op_sb:
-	STORE(uint8_t, 1);
-op_sh:
-	STORE(uint16_t, 2);
-op_sw:
-	STORE(uint32_t, 4);
-op_sd:
-	STORE(uint64_t, 8);
-
-op_addi:
-	x[d->rd] = RS1 + IMM;
-	NEXT();
-op_slti:
-	x[d->rd] = (int64_t)RS1 < (int64_t)IMM;
-	NEXT();
-op_sltiu:
-	x[d->rd] = RS1 < IMM;
-	NEXT();
-op_xori:
-	x[d->rd] = RS1 ^ IMM;
-	NEXT();
-op_ori:
-	x[d->rd] = RS1 | IMM;
-	NEXT();
-op_andi:
-	x[d->rd] = RS1 & IMM;
-	NEXT();
-op_slli:
-	x[d->rd] = RS1 << d->imm;
-	NEXT();
-op_srli:
-	x[d->rd] = RS1 >> d->imm;
-	NEXT();
-op_srai:
-	x[d->rd] = (uint64_t)((int64_t)RS1 >> d->imm);
-	NEXT();
-op_addiw:
-	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 + (uint32_t)d->imm);
-	NEXT();
-op_slliw:
-	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 << d->imm);
-	NEXT();
-op_srliw:
-	x[d->rd] = (uint64_t)(int64_t)(int32_t)((uint32_t)RS1 >> d->imm);
-	NEXT();
-op_sraiw:
-	x[d->rd] = (uint64_t)(int64_t)((int32_t)(uint32_t)RS1 >> d->imm);
-	NEXT();
-
-op_add:
-	x[d->rd] = RS1 + RS2R;
-	NEXT();
-op_sub:
-	x[d->rd] = RS1 - RS2R;
-	NEXT();
-op_sll:
-	x[d->rd] = RS1 << (RS2R & 63);
-	NEXT();
-op_slt:
-	x[d->rd] = (int64_t)RS1 < (int64_t)RS2R;
-	NEXT();
-op_sltu:
-	x[d->rd] = RS1 < RS2R;
-	NEXT();
-op_xor:
-	x[d->rd] = RS1 ^ RS2R;
-	NEXT();
-op_srl:
-	x[d->rd] = RS1 >> (RS2R & 63);
-	NEXT();
-op_sra:
-	x[d->rd] = (uint64_t)((int64_t)RS1 >> (RS2R & 63));
-	NEXT();
-op_or:
-	x[d->rd] = RS1 | RS2R;
-	NEXT();
-op_and:
-	x[d->rd] = RS1 & RS2R;
-	NEXT();
-op_mul:
-	x[d->rd] = RS1 * RS2R;
-	NEXT();
-op_mulh:
-	x[d->rd] = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2R) >> 64);
-	NEXT();
-op_mulhsu:
-	x[d->rd] = (uint64_t)(((__int128)(int64_t)RS1 * (__int128)RS2R) >> 64);
-	NEXT();
-op_mulhu:
-	x[d->rd] = (uint64_t)(((unsigned __int128)RS1 * RS2R) >> 64);
-	NEXT();
-op_div:
-	x[d->rd] = div64((int64_t)RS1, (int64_t)RS2R);
-	NEXT();
-op_divu: {
-	uint64_t b = RS2R;
-	x[d->rd] = b ? RS1 / b : ~0ull;
-	NEXT();
-}
-op_rem:
-	x[d->rd] = rem64((int64_t)RS1, (int64_t)RS2R);
-	NEXT();
-op_remu: {
-	uint64_t b = RS2R;
-	x[d->rd] = b ? RS1 % b : RS1;
-	NEXT();
-}
-
 #define W(v) ((uint64_t)(int64_t)(int32_t)(v))
-op_addw:
-	x[d->rd] = W((uint32_t)RS1 + (uint32_t)RS2R);
-	NEXT();
-op_subw:
-	x[d->rd] = W((uint32_t)RS1 - (uint32_t)RS2R);
-	NEXT();
-op_sllw:
-	x[d->rd] = W((uint32_t)RS1 << (RS2R & 31));
-	NEXT();
-op_srlw:
-	x[d->rd] = W((uint32_t)RS1 >> (RS2R & 31));
-	NEXT();
-op_sraw:
-	x[d->rd] = W((int32_t)(uint32_t)RS1 >> (RS2R & 31));
-	NEXT();
-op_mulw:
-	x[d->rd] = W((uint32_t)RS1 * (uint32_t)RS2R);
-	NEXT();
-op_divw:
-	x[d->rd] = W(div32((int32_t)RS1, (int32_t)RS2R));
-	NEXT();
-op_divuw: {
-	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2R;
-	x[d->rd] = W(b ? a / b : ~0u);
-	NEXT();
-}
-op_remw:
-	x[d->rd] = W(rem32((int32_t)RS1, (int32_t)RS2R));
-	NEXT();
-op_remuw: {
-	uint32_t a = (uint32_t)RS1, b = (uint32_t)RS2R;
-	x[d->rd] = W(b ? a % b : a);
-	NEXT();
-}
 
+#define STEP 16
+#define L(name) op_##name##_4
+#include "vm/cpu/exec_ops.inc"
+#undef STEP
+#undef L
+#define STEP 8
+#define L(name) op_##name##_2
+#include "vm/cpu/exec_ops.inc"
+#undef STEP
+#undef L
 out:
 	SYNC();
 	return;

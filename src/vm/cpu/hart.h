@@ -88,13 +88,13 @@ struct tlb_entry {
 #define ICACHE_NONE (~0ull)
 
 /* One pre-decoded instruction. `op` indexes the interpreter's handlers
- * (exec.c); 0 means "not decoded yet". Formats without an rs2 keep the
+ * (exec.c), one per instruction and length; 0 means "not decoded yet". Formats without an rs2 keep the
  * immediate in imm; R-type keeps rs2 in imm; S- and B-type keep rs2 in rd.
  * A destination x0 is decoded as 32 (struct hart's xs[32], a sink).
  * Instructions executed by the generic path keep their raw bits in imm. */
 struct dinsn {
 	uint8_t op;
-	uint8_t next; /* bytes to the next slot: 4 x the instruction's length */
+	uint8_t len; /* 2 or 4 */
 	uint8_t rd;
 	uint8_t rs1;
 	int32_t imm;
