@@ -73,6 +73,14 @@ void icache_fini(struct hart *h)
 	}
 }
 
+/* This hart no longer holds code of `page`: when no other hart does, the
+ * page is not watched any more and stores to it are fast again. */
+static void unwatch(struct hart *h, uint64_t page)
+{
+	if (page < h->sh->code_pages_len)
+		atomic_fetch_and(&h->sh->code_pages[page], (uint8_t)~h->code_bit);
+}
+
 void icache_flush(struct hart *h)
 {
 	h->icache_epoch++;
@@ -91,8 +99,11 @@ void icache_idle(struct hart *h, uint64_t now_mtime)
 	/* the pages come back zero: every slot "not decoded" */
 	if (madvise(h->icache_slots, POOL_SIZE, MADV_DONTNEED) < 0)
 		return; /* keep the blocks: nothing was dropped */
-	for (unsigned i = 0; i < ICACHE_BLOCKS; i++)
+	for (unsigned i = 0; i < ICACHE_BLOCKS; i++) {
+		if (h->icache_meta[i].page != ICACHE_NONE)
+			unwatch(h, h->icache_meta[i].page);
 		h->icache_meta[i] = (struct icache_meta){ .page = ICACHE_NONE };
+	}
 	memset(h->icache_map, 0, sizeof(h->icache_map));
 	h->icache_hand = 0;
 }
@@ -128,6 +139,7 @@ void icache_fence(struct hart *h)
 static void drop_fast_writes(struct hart *h, const uint8_t *page_hva)
 {
 	struct cpu_shared *sh = h->sh;
+	bool others = false;
 	for (unsigned i = 0; i < sh->nr_harts; i++) {
 		struct hart *t = sh->harts[i];
 		if (!t)
@@ -141,14 +153,19 @@ static void drop_fast_writes(struct hart *h, const uint8_t *page_hva)
 				if (tag == TLB_INVALID)
 					continue;
 				uintptr_t add = __atomic_load_n(&e[j].addend, __ATOMIC_RELAXED);
-				if ((uintptr_t)page_hva == (uintptr_t)tag + add)
+				if ((uintptr_t)page_hva == (uintptr_t)tag + add) {
 					__atomic_store_n(&e[j].tag_w, TLB_INVALID, __ATOMIC_RELAXED);
+					others |= t != h;
+				}
 			}
 		}
 	}
-	/* after the scan: a hart that saw the new value at a slice start
-	 * has no write in flight through an entry dropped above */
-	if (sh->nr_harts > 1)
+	/* After the scan: a hart that saw the new value at a slice start has
+	 * no store in flight through an entry dropped above. Only a dropped
+	 * entry can have had one: a store through an entry the hart itself
+	 * replaced before the scan precedes that replacement, which the scan
+	 * saw (x86-TSO: stores become visible in order). */
+	if (others)
 		atomic_fetch_add(&sh->watch_seq, 1);
 }
 
@@ -156,6 +173,8 @@ static void drop_fast_writes(struct hart *h, const uint8_t *page_hva)
 static struct dinsn *reset_block(struct hart *h, unsigned b, uint64_t page, const uint8_t *page_hva)
 {
 	struct icache_meta *m = &h->icache_meta[b];
+	if (m->page != ICACHE_NONE && m->page != page)
+		unwatch(h, m->page);
 	/* The bit goes up before anything is decoded: a store to the page from
 	 * now on clears it, and the hart re-checks it. */
 	uint8_t old = atomic_fetch_or(&h->sh->code_pages[page], h->code_bit);
@@ -183,9 +202,7 @@ struct dinsn *icache_block(struct hart *h, uint64_t page, const uint8_t *page_hv
 			m->used = true;
 			return h->icache_slots[b];
 		}
-		/* stale, or another page with the same index: rebuilt in place.
-		 * The old page keeps our bit (it stays watched until its next
-		 * store), which is harmless. */
+		/* stale, or another page with the same index: rebuilt in place */
 		return reset_block(h, b, page, page_hva);
 	}
 	/* a free block, or one not entered since the hand last passed (clock) */
@@ -222,8 +239,11 @@ void icache_note_store(struct hart *h, uint64_t gpa, uint64_t len)
 		if (!(v & keep))
 			continue;
 		unsigned b = h->icache_map[p & (ICACHE_MAP - 1)];
-		if (!b || h->icache_meta[b - 1].page != p)
+		if (!b || h->icache_meta[b - 1].page != p || h->icache_meta[b - 1].epoch != h->icache_epoch) {
+			/* no live copy here (evicted, or dropped by fence.i) */
+			unwatch(h, p);
 			continue;
+		}
 		/* slots whose instruction (up to 4 bytes) overlaps the bytes */
 		uint64_t lo = p << 12, hi = lo + 4096;
 		uint64_t s = off > lo + 3 ? off - 3 : lo;
