@@ -37,6 +37,11 @@ void mig_socket_setup(int fd, unsigned snd_timeout_ms, unsigned rcv_timeout_ms);
 /* Connects to "tcp:HOST:PORT". */
 int mig_connect(const char *uri, int *fd, struct verr **err);
 
+/* Auto-converge: the share of time (percent) the vCPUs are held after a
+ * round (1, 2, ...) that left `dirty` pages, following one that left
+ * prev_dirty, when they were held pct percent so far. */
+unsigned mig_throttle_step(unsigned round, uint64_t dirty, uint64_t prev_dirty, unsigned pct);
+
 /* True when page[0..MIG_PAGE) is all zeros. */
 bool mig_page_is_zero(const void *page);
 

@@ -212,6 +212,15 @@ static int sync_dest(struct src *s, uint64_t seq, struct verr **err)
 
 /* ---- auto-converge ---- */
 
+unsigned mig_throttle_step(unsigned round, uint64_t dirty, uint64_t prev_dirty, unsigned pct)
+{
+	/* A round that did not shrink the dirty set by a fifth means the
+	 * guest dirties as fast as we send: hold it longer. */
+	if (round < 2 || dirty * 5 <= prev_dirty * 4)
+		return pct;
+	return pct == 0 ? 20 : (pct + 10 > 90 ? 90 : pct + 10);
+}
+
 static void sleep_us(unsigned us)
 {
 	struct timespec ts = { us / 1000000, (long)(us % 1000000) * 1000 };
@@ -366,15 +375,14 @@ static int run_precopy(struct src *s, struct verr **err)
 		n = migrate_dirty_collect(s->dirty, s->bm, err);
 		if (n < 0)
 			return -1;
-		uint64_t est_ms = (uint64_t)n * MIG_PAGE * 1000 / bw_or_default(bw);
+		uint64_t est_us = (uint64_t)n * MIG_PAGE * 1000000 / bw_or_default(bw);
 		set_phase(s, "precopy", round, (uint64_t)n);
-		if (est_ms <= s->max_downtime_ms || round >= s->max_rounds)
+		log_debug("migration: round %u: %lld pages dirty, %.1f ms at %.0f MiB/s", round, (long long)n,
+			  (double)est_us / 1000, (double)bw_or_default(bw) / (1 << 20));
+		if (est_us <= s->max_downtime_ms * 1000 || round >= s->max_rounds)
 			break;
-		/* Auto-converge: a round that did not shrink the dirty set by a
-		 * fifth means the guest dirties as fast as we send. */
-		if (round >= 2 && (uint64_t)n * 5 > prev * 4) {
-			unsigned pct = atomic_load(&s->thr_pct);
-			pct = pct == 0 ? 20 : (pct + 10 > 90 ? 90 : pct + 10);
+		unsigned pct = mig_throttle_step(round, (uint64_t)n, prev, atomic_load(&s->thr_pct));
+		if (pct != atomic_load(&s->thr_pct)) {
 			atomic_store(&s->thr_pct, pct);
 			if (!s->thr_started) {
 				atomic_store(&s->thr_stop, false);
