@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -401,6 +402,54 @@ static void test_pause_resume_call(void **state)
 	machine_destroy(m);
 }
 
+/* machine_snapshot: a forked child writes the file while the VM goes on;
+ * the file loads into another machine; a bad path fails cleanly and
+ * leaves the machine as it was. */
+static void test_snapshot_file(void **state)
+{
+	struct machine_config cfg = small_cfg(1);
+	struct verr *err = NULL;
+	struct machine *m = machine_create_incoming(&cfg, &err);
+	assert_non_null(m);
+	uint64_t size;
+	uint8_t *ram = machine_ram(m, &size);
+	memcpy(ram + 4096 * 3, "snapshot", 8);
+	char dir[] = "/tmp/vessel-test-vmstate-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *path = xasprintf("%s/vm.snap", dir);
+	struct machine_snapshot_result res;
+	if (machine_snapshot(m, path, false, &res, &err) < 0)
+		fail_msg("snapshot: %s", err->msg);
+	assert_true(res.bytes > 4096);
+	assert_true(machine_is_paused(m)); /* it was paused before: stays so */
+	struct vstream *s = NULL;
+	struct snap_reader *r = NULL;
+	assert_int_equal(vstream_file_reader(path, &s, &err), 0);
+	assert_int_equal(vstream_size(s), res.bytes);
+	assert_int_equal(snap_reader_new(s, 0, &r, &err), 0);
+	struct machine *b = machine_create_incoming(&cfg, &err);
+	if (machine_load_state(b, r, 0, &err) < 0)
+		fail_msg("load: %s", err->msg);
+	assert_memory_equal(machine_ram(b, &size) + 4096 * 3, "snapshot", 8);
+	snap_reader_destroy(r);
+	vstream_destroy(s);
+	machine_destroy(b);
+	/* a running VM stays running after a failed snapshot */
+	assert_int_equal(machine_resume(m, &err), 0);
+	char *bad = xasprintf("%s/no/such/dir/vm.snap", dir);
+	assert_int_equal(machine_snapshot(m, bad, true, &res, &err), -1);
+	assert_non_null(strstr(err->msg, "no/such/dir"));
+	verr_free(err);
+	err = NULL;
+	assert_false(machine_is_paused(m));
+	assert_int_equal(machine_pause(m, &err), 0); /* not busy any more */
+	machine_destroy(m);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(bad);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +458,7 @@ int main(void)
 		cmocka_unit_test(test_machine_round_trip),
 		cmocka_unit_test(test_machine_hostile),
 		cmocka_unit_test(test_pause_resume_call),
+		cmocka_unit_test(test_snapshot_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

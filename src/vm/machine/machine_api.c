@@ -76,7 +76,7 @@ static int api_snapshot(void *opaque, const char *path, bool stay_paused, json_t
 	if (machine_snapshot(opaque, path, stay_paused, &res, err) < 0)
 		return -1;
 	*result = json_pack("{s:I, s:I, s:I}", "bytes", (json_int_t)res.bytes, "ms", (json_int_t)res.ms,
-			    "ram_pages", (json_int_t)res.ram_pages);
+			    "total_ms", (json_int_t)res.total_ms);
 	return 0;
 }
 

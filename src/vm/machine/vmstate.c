@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "vm/machine/machine_int.h"
@@ -600,50 +603,120 @@ struct snapshot_args {
 	bool stay_paused;
 	struct machine_snapshot_result *res;
 	struct verr **err;
+	/* set by do_snapshot for the caller */
+	bool was_paused;
+	pid_t child;
+	int rfd;
+	bool failed; /* for snapshot_done */
 };
 
+/* The child's report on its pipe: u8 status (0 ok), u64 file size, then
+ * the error message. */
+static void report(int fd, uint8_t status, uint64_t bytes, const char *msg)
+{
+	uint8_t head[9];
+	head[0] = status;
+	le64_put(head + 1, bytes);
+	if (write_full(fd, head, sizeof(head)) == 0 && msg)
+		(void)!write_full(fd, msg, strlen(msg));
+}
+
+/* In the forked child: the process is a frozen copy of the paused VM
+ * (other threads do not exist here, the board lock was re-initialized).
+ * Writes the file and exits without running atexit handlers. */
+static void __attribute__((noreturn)) snapshot_child(struct machine *m, const char *path, int wfd)
+{
+	struct verr *e = NULL;
+	struct vstream *s = NULL;
+	struct snap_writer *w = NULL;
+	int r = -1;
+	/* what the guest wrote reaches the disk before the snapshot claims it
+	 * (the fds are shared with the parent: the same files) */
+	for (unsigned i = 0; i < m->cfg.nr_disks; i++)
+		if (m->disks[i] && !m->disks[i]->readonly && block_flush(m->disks[i]) < 0) {
+			verr_set(&e, EIO, "flush disk '%s'", m->disks[i]->path);
+			goto out;
+		}
+	if (vstream_file_writer(path, 0600, &s, &e) < 0)
+		goto out;
+	if (snap_writer_new(s, 0, &w, &e) < 0 || machine_save_state(m, w, &e) < 0 ||
+	    snap_write_ram(w, m->sh.ram_hva, m->sh.ram_size, &e) < 0 || snap_writer_finish(w, &e) < 0 ||
+	    vstream_commit(s, &e) < 0)
+		goto out;
+	r = 0;
+out:;
+	uint64_t bytes = s ? vstream_pos(s) : 0;
+	snap_writer_destroy(w);
+	vstream_destroy(s); /* an uncommitted temporary file is removed */
+	report(wfd, r == 0 ? 0 : 1, bytes, e ? e->msg : NULL);
+	_exit(r == 0 ? 0 : 1);
+}
+
+/* On the owner: pause, fork a child that writes the frozen VM, resume at
+ * once. The guest is paused only for the fork (page tables are copied, the
+ * pages shared copy-on-write), not for the write. */
 static int do_snapshot(struct machine *m, void *arg)
 {
 	struct snapshot_args *a = arg;
 	if (m->busy)
 		return verr_set(a->err, EBUSY, "a snapshot or migration is in progress");
 	uint64_t t0 = now_ns();
-	bool was_paused = m->paused;
-	if (!was_paused && machine_pause(m, a->err) < 0)
+	a->was_paused = m->paused;
+	if (!a->was_paused && machine_pause(m, a->err) < 0)
 		return -1;
-	m->busy++;
-	int r = -1;
-	struct vstream *s = NULL;
-	struct snap_writer *w = NULL;
-	/* what the guest wrote reaches the disk before the snapshot claims it */
-	for (unsigned i = 0; i < m->cfg.nr_disks; i++)
-		if (m->disks[i] && !m->disks[i]->readonly && block_flush(m->disks[i]) < 0) {
-			verr_set(a->err, EIO, "flush disk '%s'", m->disks[i]->path);
-			goto out;
+	int fds[2];
+	pid_t pid = -1;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		verr_set(a->err, errno, "snapshot: pipe");
+	} else {
+		/* no other thread may hold the board lock in the child's copy */
+		pthread_mutex_lock(&m->lock);
+		pid = fork();
+		if (pid == 0) {
+			pthread_mutex_init(&m->lock, NULL);
+			close(fds[0]);
+			snapshot_child(m, a->path, fds[1]);
 		}
-	if (vstream_file_writer(a->path, 0600, &s, a->err) < 0)
-		goto out;
-	if (snap_writer_new(s, 0, &w, a->err) < 0 || machine_save_state(m, w, a->err) < 0 ||
-	    snap_write_ram(w, m->sh.ram_hva, m->sh.ram_size, a->err) < 0 || snap_writer_finish(w, a->err) < 0 ||
-	    vstream_commit(s, a->err) < 0)
-		goto out;
-	a->res->bytes = vstream_pos(s);
-	r = 0;
-out:
-	snap_writer_destroy(w);
-	vstream_destroy(s); /* an uncommitted temporary file is removed */
-	m->busy--;
-	if (r < 0)
-		verr_wrap(a->err, "snapshot '%s'", a->path);
-	if (!was_paused && !(r == 0 && a->stay_paused)) {
+		int fe = errno;
+		pthread_mutex_unlock(&m->lock);
+		close(fds[1]);
+		if (pid < 0) {
+			close(fds[0]);
+			verr_set(a->err, fe, "snapshot: fork");
+		}
+	}
+	if (!a->was_paused && (pid < 0 || !a->stay_paused)) {
 		struct verr *e = NULL;
 		if (machine_resume(m, &e) < 0) {
 			log_error("snapshot: resume failed: %s", e->msg);
 			verr_free(e);
 		}
 	}
+	/* after the resume, which a busy VM refuses: until the child is done,
+	 * no other snapshot, migration, pause or resume */
+	if (pid > 0) {
+		m->busy++;
+		a->child = pid;
+		a->rfd = fds[0];
+	}
 	a->res->ms = (now_ns() - t0) / 1000000;
-	return r;
+	return pid > 0 ? 0 : -1;
+}
+
+/* On the owner, once the child is done: a failed snapshot that was to
+ * leave the VM paused leaves it as it was (running) instead. */
+static int snapshot_done(struct machine *m, void *arg)
+{
+	struct snapshot_args *a = arg;
+	m->busy--;
+	if (a->failed && a->stay_paused && !a->was_paused && m->paused) {
+		struct verr *e = NULL;
+		if (machine_resume(m, &e) < 0) {
+			log_error("snapshot: resume failed: %s", e->msg);
+			verr_free(e);
+		}
+	}
+	return 0;
 }
 
 int machine_snapshot(struct machine *m, const char *path, bool stay_paused, struct machine_snapshot_result *res,
@@ -651,16 +724,48 @@ int machine_snapshot(struct machine *m, const char *path, bool stay_paused, stru
 {
 	struct verr *e = NULL;
 	memset(res, 0, sizeof(*res));
-	struct snapshot_args a = { path, stay_paused, res, &e };
+	uint64_t t0 = now_ns();
+	struct snapshot_args a = { .path = path, .stay_paused = stay_paused, .res = res, .err = &e, .rfd = -1 };
 	int r = machine_call(m, do_snapshot, &a);
 	if (r == -ESHUTDOWN && !e)
 		return verr_set(err, ESHUTDOWN, "the VM has stopped");
 	if (r < 0) {
+		verr_wrap(&e, "snapshot '%s'", path);
 		if (err)
 			*err = e;
 		else
 			verr_free(e);
 		return -1;
 	}
+	/* the child's report, then its exit */
+	char buf[1024];
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(a.rfd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	buf[len] = 0;
+	close(a.rfd);
+	int status = 0;
+	while (waitpid(a.child, &status, 0) < 0 && errno == EINTR)
+		;
+	bool ok = len >= 9 && buf[0] == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	a.failed = !ok;
+	machine_call(m, snapshot_done, &a); /* -ESHUTDOWN: the VM stopped meanwhile */
+	res->total_ms = (now_ns() - t0) / 1000000;
+	if (!ok) {
+		if (len > 9)
+			verr_set(err, EIO, "snapshot '%s': %s", path, buf + 9);
+		else
+			verr_set(err, EIO, "snapshot '%s': the writer process failed (status 0x%x)", path, status);
+		return -1;
+	}
+	res->bytes = le64_get((const uint8_t *)buf + 1);
 	return 0;
 }

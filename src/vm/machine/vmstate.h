@@ -90,15 +90,19 @@ void *machine_ram(struct machine *m, uint64_t *size);
 /* Figures of a snapshot. */
 struct machine_snapshot_result {
 	uint64_t bytes;    /* file size */
-	uint64_t ms;       /* pause to resume (or to the end when staying paused) */
-	uint64_t ram_pages; /* non-zero pages written */
+	uint64_t ms;       /* the guest was paused this long */
+	uint64_t total_ms; /* until the file was on disk */
 };
 
-/* Pauses the VM (unless paused already), writes state + RAM to a
- * temporary file next to path, fsyncs, renames over path, and resumes
- * unless stay_paused or it was paused before. A failure (bad path, disk
- * full) leaves any previous file intact and the VM in its previous state.
- * Thread-safe (runs on the owner through machine_call). */
+/* Pauses the VM (unless paused already) and forks: the child, a frozen
+ * copy-on-write image of the process, flushes the disks, writes state +
+ * RAM to a temporary file next to path, fsyncs and renames it over path,
+ * while the parent resumes the guest at once (unless stay_paused or it was
+ * paused before): the guest pauses for milliseconds, not for the write.
+ * Returns when the file is written. A failure (bad path, disk full) leaves
+ * any previous file intact and the VM in its previous state; the error
+ * names the cause. Thread-safe (the pause runs on the owner through
+ * machine_call; the caller's thread waits for the child). */
 int machine_snapshot(struct machine *m, const char *path, bool stay_paused, struct machine_snapshot_result *res,
 		     struct verr **err);
 
