@@ -621,6 +621,41 @@ static void report(int fd, uint8_t status, uint64_t bytes, const char *msg)
 		(void)!write_full(fd, msg, strlen(msg));
 }
 
+/* Which pages of anonymous RAM hold anything: the others (neither present
+ * nor swapped in /proc/self/pagemap) were never written, or were dropped,
+ * and read as zero. Lets the writer skip them instead of faulting each in
+ * (a forked child does not inherit the zero-page mappings: 65536 faults,
+ * ~1.3 s, for an untouched 256 MiB guest on the build machine). NULL when
+ * unknown: RAM mapped from a snapshot file (a page not mapped yet may hold
+ * the file's data) or no pagemap. Caller frees. */
+static uint8_t *ram_populated(const struct machine *m)
+{
+	if (m->ram_from_file || sysconf(_SC_PAGESIZE) != SNAP_PAGE_SIZE)
+		return NULL;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	uint64_t npages = m->sh.ram_size / SNAP_PAGE_SIZE;
+	uint64_t first = (uintptr_t)m->sh.ram_hva / SNAP_PAGE_SIZE;
+	uint8_t *bm = xcalloc(1, (size_t)((npages + 7) / 8));
+	static uint64_t buf[8192];
+	for (uint64_t i = 0; i < npages;) {
+		uint64_t n = npages - i < 8192 ? npages - i : 8192;
+		ssize_t r = pread(fd, buf, n * 8, (off_t)((first + i) * 8));
+		if (r != (ssize_t)(n * 8)) {
+			free(bm);
+			close(fd);
+			return NULL;
+		}
+		for (uint64_t j = 0; j < n; j++)
+			if (buf[j] & (3ull << 62)) /* present or swapped */
+				bm[(i + j) / 8] |= (uint8_t)(1u << ((i + j) % 8));
+		i += n;
+	}
+	close(fd);
+	return bm;
+}
+
 /* In the forked child: the process is a frozen copy of the paused VM
  * (other threads do not exist here, the board lock was re-initialized).
  * Writes the file and exits without running atexit handlers. */
@@ -629,6 +664,7 @@ static void __attribute__((noreturn)) snapshot_child(struct machine *m, const ch
 	struct verr *e = NULL;
 	struct vstream *s = NULL;
 	struct snap_writer *w = NULL;
+	uint8_t *populated = NULL;
 	int r = -1;
 	/* what the guest wrote reaches the disk before the snapshot claims it
 	 * (the fds are shared with the parent: the same files) */
@@ -639,12 +675,14 @@ static void __attribute__((noreturn)) snapshot_child(struct machine *m, const ch
 		}
 	if (vstream_file_writer(path, 0600, &s, &e) < 0)
 		goto out;
+	populated = ram_populated(m);
 	if (snap_writer_new(s, 0, &w, &e) < 0 || machine_save_state(m, w, &e) < 0 ||
-	    snap_write_ram(w, m->sh.ram_hva, m->sh.ram_size, &e) < 0 || snap_writer_finish(w, &e) < 0 ||
-	    vstream_commit(s, &e) < 0)
+	    snap_write_ram_hinted(w, m->sh.ram_hva, m->sh.ram_size, populated, &e) < 0 ||
+	    snap_writer_finish(w, &e) < 0 || vstream_commit(s, &e) < 0)
 		goto out;
 	r = 0;
 out:;
+	free(populated);
 	uint64_t bytes = s ? vstream_pos(s) : 0;
 	snap_writer_destroy(w);
 	vstream_destroy(s); /* an uncommitted temporary file is removed */

@@ -177,6 +177,12 @@ static uint64_t pad_to_page(uint64_t pos)
 
 int snap_write_ram(struct snap_writer *w, const void *ram_hva, uint64_t ram_size, struct verr **err)
 {
+	return snap_write_ram_hinted(w, ram_hva, ram_size, NULL, err);
+}
+
+int snap_write_ram_hinted(struct snap_writer *w, const void *ram_hva, uint64_t ram_size, const uint8_t *populated,
+			  struct verr **err)
+{
 	if (ram_size % SNAP_PAGE_SIZE || ram_size > SNAP_MAX_RAM)
 		return verr_set(err, EINVAL, "section ram: RAM size %llu is not a page multiple up to 1 TiB",
 				(unsigned long long)ram_size);
@@ -185,6 +191,8 @@ int snap_write_ram(struct snap_writer *w, const void *ram_hva, uint64_t ram_size
 	size_t bmlen = (size_t)((npages + 7) / 8);
 	cleanup_free uint8_t *bm = xcalloc(1, bmlen ? bmlen : 1);
 	for (uint64_t i = 0; i < npages; i++) {
+		if (populated && !((populated[i / 8] >> (i % 8)) & 1))
+			continue; /* never populated: zero, and not worth a page fault */
 		if (!page_is_zero(ram + i * SNAP_PAGE_SIZE)) {
 			bm[i / 8] |= (uint8_t)(1u << (i % 8));
 			npresent++;

@@ -87,6 +87,13 @@ int snap_section_end(struct snap_writer *w, struct verr **err);
  * The RAM must not change during the call (the VM is paused). */
 int snap_write_ram(struct snap_writer *w, const void *ram_hva, uint64_t ram_size, struct verr **err);
 
+/* The same, with a hint: bit i of populated (byte i/8) clear means page i
+ * is known to be zero (e.g. anonymous memory the process never touched,
+ * per /proc/self/pagemap), so it is neither read nor faulted in. NULL: no
+ * hint. */
+int snap_write_ram_hinted(struct snap_writer *w, const void *ram_hva, uint64_t ram_size, const uint8_t *populated,
+			  struct verr **err);
+
 /* Migration: writes one "ram-batch" section with n <= SNAP_MAX_BATCH pages;
  * pfns[i] is a page number (gpa offset / SNAP_PAGE_SIZE within RAM) and
  * pages[i] its data, or NULL for a zero page. */
