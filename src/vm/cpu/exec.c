@@ -803,12 +803,16 @@ illegal:
 
 /* --- the decoded-instruction interpreter --- */
 
+/* PAUSEs between two yields of the host CPU (see L(pause)) */
+#define PAUSE_YIELD 64
+
 /* Handler indexes of struct dinsn.op. */
 enum {
 	OP_DECODE = 0, /* slot not decoded yet */
 	OP_GENERIC,    /* exec_insn() with the raw bits in imm */
 	OP_CROSS,      /* 32-bit instruction across the end of the page: fetched each time */
 	OP_FENCE,
+	OP_PAUSE,
 	OP_LUI, OP_AUIPC, OP_JAL, OP_JALR,
 	OP_BEQ, OP_BNE, OP_BLT, OP_BGE, OP_BLTU, OP_BGEU,
 	OP_LB, OP_LH, OP_LW, OP_LD, OP_LBU, OP_LHU, OP_LWU,
@@ -845,7 +849,9 @@ static void decode(struct dinsn *d, uint32_t raw, unsigned off)
 		goto generic;
 	switch ((insn >> 2) & 31) {
 	case 3: /* MISC-MEM: FENCE (FENCE.TSO, PAUSE); FENCE.I goes generic */
-		if (f3 == 0)
+		if (insn == 0x0100000f) /* PAUSE (Zihintpause: FENCE w, 0) */
+			op = OP_PAUSE;
+		else if (f3 == 0)
 			op = OP_FENCE;
 		break;
 	case 13: /* LUI */
@@ -990,6 +996,7 @@ __attribute__((optimize("no-crossjumping", "no-gcse"))) void hart_exec_slice(str
 		[2 * OP_CROSS] = &&op_cross, [2 * OP_CROSS + 1] = &&op_cross,
 #define OP_LABELS(OP, name) [2 * OP] = &&op_##name##_4, [2 * OP + 1] = &&op_##name##_2
 		OP_LABELS(OP_FENCE, fence),
+		OP_LABELS(OP_PAUSE, pause),
 		OP_LABELS(OP_LUI, lui),
 		OP_LABELS(OP_AUIPC, auipc),
 		OP_LABELS(OP_JAL, jal),

@@ -75,6 +75,7 @@ struct hart *hart_create(struct cpu_shared *sh, unsigned hartid)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&h->cond, &ca);
+	pthread_cond_init(&h->ack_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	if (icache_init(h) < 0)
 		abort(); /* like any small allocation failing */
@@ -90,6 +91,7 @@ void hart_destroy(struct hart *h)
 	icache_fini(h);
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->cond);
+	pthread_cond_destroy(&h->ack_cond);
 	free(h);
 }
 
@@ -311,6 +313,11 @@ static void serve_flush(struct hart *h)
 	if (g != atomic_load_explicit(&h->flush_ack, memory_order_relaxed)) {
 		mmu_flush_paged(h);
 		atomic_store(&h->flush_ack, g);
+		if (atomic_load(&h->flush_waiters)) {
+			pthread_mutex_lock(&h->lock);
+			pthread_cond_broadcast(&h->ack_cond);
+			pthread_mutex_unlock(&h->lock);
+		}
 	}
 }
 
@@ -395,21 +402,45 @@ void hart_request_tlb_flush(struct hart *h)
 	 * unless it is outside its execution loop: then it flushes before it
 	 * executes again (it reads flush_gen after setting in_exec). */
 	uint64_t g = atomic_fetch_add(&h->flush_gen, 1) + 1;
-	if (h == current_hart) {
+	struct hart *me = current_hart;
+	if (h == me) {
 		serve_flush(h);
 		return;
 	}
 	hart_kick(h);
+	/* While it waits, the calling hart executes nothing: others need not
+	 * wait for its acks (it serves their requests below before it executes
+	 * again), so two harts flushing each other cannot deadlock, and it may
+	 * sleep: the target may be waiting for a host CPU (harts can outnumber
+	 * host cores), and spinning would take that CPU from it. */
+	if (me)
+		atomic_store(&me->in_exec, false);
 	unsigned spins = 0;
-	while (atomic_load(&h->in_exec) && atomic_load(&h->flush_ack) < g &&
-	       !atomic_load(&h->sh->stop)) {
-		/* two harts flushing each other must not deadlock */
-		if (current_hart)
-			serve_flush(current_hart);
-		if (++spins > 64)
-			sched_yield();
-		else
+	while (atomic_load(&h->in_exec) && atomic_load(&h->flush_ack) < g && !atomic_load(&h->sh->stop)) {
+		if (++spins <= 64) {
 			cpu_relax();
+			continue;
+		}
+		atomic_fetch_add(&h->flush_waiters, 1);
+		pthread_mutex_lock(&h->lock);
+		if (atomic_load(&h->in_exec) && atomic_load(&h->flush_ack) < g && !atomic_load(&h->sh->stop)) {
+			/* serve_flush signals; the timeout covers a target that went to
+			 * sleep without acking (it flushes before it executes again) */
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_nsec += 1000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&h->ack_cond, &h->lock, &ts);
+		}
+		pthread_mutex_unlock(&h->lock);
+		atomic_fetch_sub(&h->flush_waiters, 1);
+	}
+	if (me) {
+		atomic_store(&me->in_exec, true);
+		serve_flush(me);
 	}
 }
 
@@ -507,6 +538,12 @@ void hart_run(struct hart *h)
 			take_interrupt(h, (unsigned)irq);
 		h->brk = false;
 		hart_exec_slice(h, SLICE_INSNS);
+		if (h->yield) {
+			/* the guest spins (PAUSE) on something another thread will
+			 * change: let that thread have the host CPU */
+			h->yield = false;
+			sched_yield();
+		}
 	}
 	atomic_store(&h->in_exec, false);
 	current_hart = NULL;

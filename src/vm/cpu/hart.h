@@ -163,6 +163,10 @@ struct hart {
 	bool tlb_super; /* some TLB entry comes from a superpage */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t ack_cond;      /* flush_ack advanced (with lock) */
+	atomic_int flush_waiters;     /* threads sleeping on ack_cond */
+	unsigned pauses;              /* PAUSE instructions executed */
+	bool yield;                   /* yield the host CPU after this slice */
 
 	/* requests for a fence.i from other harts (SBI remote fence.i) */
 	_Atomic uint64_t ifence_gen;
