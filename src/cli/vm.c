@@ -227,8 +227,8 @@ static void vm_report_migration(struct machine *m, const char *prog)
 	struct migrate_progress p;
 	machine_migration_progress(m, &p);
 	if (p.state == MIGRATE_COMPLETED)
-		fprintf(stderr, "\r\n%s: migrated (%s): total %llu ms, downtime %llu ms, %u rounds, %llu bytes\n", prog,
-			migrate_mode_name(p.mode), (unsigned long long)p.total_ms, (unsigned long long)p.downtime_ms,
+		fprintf(stderr, "\r\n%s: migrated (%s): total %llu ms, downtime %.2f ms, %u rounds, %llu bytes\n", prog,
+			migrate_mode_name(p.mode), (unsigned long long)p.total_ms, (double)p.downtime_us / 1000,
 			p.round, (unsigned long long)p.bytes);
 }
 

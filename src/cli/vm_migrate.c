@@ -171,8 +171,9 @@ int cli_vm_migrate(int argc, char **argv)
 		printf("%s\n", s);
 		free(s);
 	} else {
-		printf("migrated to %s (%s): total %lld ms, downtime %lld ms, %lld rounds, %lld bytes\n", to,
-		       jstr(j.reply, "mode"), jint(j.reply, "total_ms"), jint(j.reply, "downtime_ms"),
+		printf("migrated to %s (%s): total %lld ms, downtime %.2f ms, %lld rounds, %lld bytes\n", to,
+		       jstr(j.reply, "mode"), jint(j.reply, "total_ms"),
+		       json_number_value(json_object_get(j.reply, "downtime_ms")),
 		       jint(j.reply, "iterations"), jint(j.reply, "bytes"));
 	}
 	json_decref(j.reply);

@@ -398,6 +398,7 @@ static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool
 	migrate_status_get(&st, &pr);
 	assert_int_equal(pr.state, MIGRATE_COMPLETED);
 	assert_true(pr.bytes > 0 && pr.pages > 0);
+	assert_true(pr.downtime_us > 0 && pr.stop_to_sent_us <= pr.downtime_us);
 	assert_true(j.vm.started);
 	if (touch)
 		assert_true(atomic_load(&j.vcpu_done));

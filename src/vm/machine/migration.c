@@ -192,6 +192,12 @@ void machine_migration_progress(struct machine *m, struct migrate_progress *out)
 	migrate_status_get(&migration_of(m)->st, out);
 }
 
+/* Microseconds as milliseconds with two decimals. */
+static double round_ms(uint64_t us)
+{
+	return (double)((us + 5) / 10) / 100.0;
+}
+
 json_t *migrate_progress_json(const struct migrate_progress *p)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I}", "status",
@@ -200,7 +206,11 @@ json_t *migrate_progress_json(const struct migrate_progress *p)
 			      "pages", (json_int_t)p->pages, "remaining_pages", (json_int_t)p->dirty_pages,
 			      "bandwidth_bps", (json_int_t)p->bandwidth_bps, "throttle_percent", (int)p->throttle_pct,
 			      "page_requests", (json_int_t)p->page_requests, "total_ms", (json_int_t)p->total_ms,
-			      "downtime_ms", (json_int_t)p->downtime_ms);
+			      "downtime_ms", (json_int_t)0);
+	if (o) {
+		json_object_set_new(o, "downtime_ms", json_real(round_ms(p->downtime_us)));
+		json_object_set_new(o, "source_downtime_ms", json_real(round_ms(p->stop_to_sent_us)));
+	}
 	if (o && p->state == MIGRATE_FAILED) {
 		json_object_set_new(o, "error", json_string(p->error));
 		json_object_set_new(o, "vm_lost", json_boolean(p->vm_lost));
@@ -225,9 +235,10 @@ int machine_api_migrate(void *opaque, const struct vm_api_migrate_req *req, json
 		}
 		return -1;
 	}
-	*result = json_pack("{s:I, s:I, s:i, s:I, s:I, s:s}", "total_ms", (json_int_t)pr.total_ms, "downtime_ms",
-			    (json_int_t)pr.downtime_ms, "iterations", (int)pr.round, "bytes", (json_int_t)pr.bytes,
-			    "pages", (json_int_t)pr.pages, "mode", migrate_mode_name(pr.mode));
+	*result = json_pack("{s:I, s:f, s:f, s:i, s:I, s:I, s:s}", "total_ms", (json_int_t)pr.total_ms,
+			    "downtime_ms", round_ms(pr.downtime_us), "source_downtime_ms", round_ms(pr.stop_to_sent_us),
+			    "iterations", (int)pr.round, "bytes", (json_int_t)pr.bytes, "pages", (json_int_t)pr.pages,
+			    "mode", migrate_mode_name(pr.mode));
 	return *result ? 0 : verr_set(err, ENOMEM, "build the answer");
 }
 

@@ -54,7 +54,9 @@ struct migrate_progress {
 	uint64_t bandwidth_bps;	  /* bytes per second, last round */
 	unsigned throttle_pct;	  /* auto-converge: share of time the vCPUs are held */
 	uint64_t total_ms;	  /* start to done (when done) */
-	uint64_t downtime_ms;	  /* source paused to destination running */
+	uint64_t downtime_us;	  /* source paused to destination running */
+	uint64_t stop_to_sent_us; /* source paused to its last byte of the switch sent
+				   * (what QEMU reports as downtime) */
 	uint64_t page_requests;	  /* postcopy: pages the destination asked for */
 	bool vm_lost;		  /* failed after a postcopy switch */
 	char error[256];	  /* the error chain when failed */

@@ -65,7 +65,7 @@ struct src {
 
 	bool paused;
 	bool switched; /* postcopy: the destination may be running */
-	uint64_t t_start, t_pause;
+	uint64_t t_start, t_pause, t_sent;
 };
 
 static bool bm_get(const uint64_t *bm, uint64_t i)
@@ -417,7 +417,7 @@ static int run_precopy(struct src *s, struct verr **err)
 		return -1;
 	if (snap_writer_finish(s->w, err) < 0)
 		return verr_wrap(err, "send the VM state");
-	uint64_t t2 = now_ns();
+	uint64_t t2 = s->t_sent = now_ns();
 	st_update(s);
 	int r = rp_wait(s, &s->got_running, "that the VM runs", err);
 	log_debug("migration: stop-and-copy: stop + state %.2f ms, last pages (%lld) %.2f ms, end to running %.2f ms",
@@ -519,6 +519,7 @@ static int run_postcopy(struct src *s, struct verr **err)
 	int fr = vstream_flush(s->vs);
 	if (fr < 0)
 		return verr_set(err, -fr, "send the VM state");
+	s->t_sent = now_ns();
 	/* From here on the destination may run the VM. */
 	s->switched = true;
 	if (push_pages(s, err) < 0)
@@ -644,7 +645,9 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 		st->p.state = MIGRATE_COMPLETED;
 		st->p.phase = "done";
 		st->p.dirty_pages = 0;
-		st->p.downtime_ms = (s.t_running - s.t_pause + 500000) / 1000000;
+		st->p.downtime_us = (s.t_running - s.t_pause) / 1000;
+		/* the answer can beat this thread back from its last write */
+		st->p.stop_to_sent_us = ((s.t_sent < s.t_running ? s.t_sent : s.t_running) - s.t_pause) / 1000;
 		st->p.throttle_pct = 0;
 	} else {
 		st->p.state = MIGRATE_FAILED;
