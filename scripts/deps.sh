@@ -5,7 +5,7 @@ set -eu
 PKGS="
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libcmocka-dev libfdt-dev libjansson-dev libseccomp-dev libcap-dev
-  libmicrohttpd-dev libslirp-dev libglib2.0-dev zlib1g-dev libcurl4-openssl-dev libarchive-dev gpgv debian-archive-keyring e2fsprogs
+  libslirp-dev libglib2.0-dev zlib1g-dev libcurl4-openssl-dev libarchive-dev gpgv debian-archive-keyring e2fsprogs
   gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu device-tree-compiler
   qemu-system-misc qemu-utils opensbi
   runc crun podman busybox-static

@@ -1,94 +1,71 @@
-/* The control API server: libmicrohttpd with one thread per connection on a
- * Unix socket we create ourselves, routing to the owner's vm_api_ops.
+/* The control API server: a small HTTP/1.1 server of our own on a Unix
+ * socket we create, routing to the owner's vm_api_ops (docs/api.md, "HTTP
+ * server": why not libmicrohttpd).
  *
- * libmicrohttpd is loaded with dlopen() when a server starts, not linked:
- * Debian's build pulls in GnuTLS and eight more libraries (p11-kit, nettle,
- * ...) whose constructors cost every VM process ~2.8 MiB of RSS even when it
- * serves no API (docs/api.md, "Memory"). */
+ * Threads: one acceptor thread poll()s the listening socket; each accepted
+ * connection gets its own thread (at most API_MAX_CONNECTIONS at once; more
+ * are answered 503 and closed). A thread per connection, like the
+ * libmicrohttpd setup this replaces, because callbacks block for seconds
+ * (a snapshot, a migration, a shutdown waiting for the guest) and other
+ * requests must still be served meanwhile; a single poll() loop would need
+ * worker threads for those anyway. Threads cost their touched stack pages
+ * only, and the CLI's requests are short-lived connections.
+ *
+ * Every connection reads into one fixed buffer (head + largest body), parses
+ * with http_parse_request() (src/vm/api/http.c, fuzzed), and is bounded in
+ * time: a request must arrive whole, and an idle keep-alive connection must
+ * send its next one, within API_READ_TIMEOUT_MS, or the connection is closed
+ * (408 if a request was under way). */
 #include "vm/api/api.h"
 
 #include <errno.h>
-#include <dlfcn.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
-#include <time.h>
-#include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/util.h"
+#include "vm/api/http.h"
 
-/* The libmicrohttpd functions we use, resolved at the first vm_api_start. */
-static struct {
-	__typeof__(&MHD_start_daemon) start_daemon;
-	__typeof__(&MHD_stop_daemon) stop_daemon;
-	__typeof__(&MHD_lookup_connection_value) lookup_connection_value;
-	__typeof__(&MHD_create_response_from_buffer) create_response_from_buffer;
-	__typeof__(&MHD_add_response_header) add_response_header;
-	__typeof__(&MHD_queue_response) queue_response;
-	__typeof__(&MHD_destroy_response) destroy_response;
-} mhd;
-static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
-static char mhd_error[256];
-
-static void mhd_load(void)
-{
-	static const char *const names[] = { "libmicrohttpd.so.12", "libmicrohttpd.so" };
-	void *h = NULL;
-	for (size_t i = 0; !h && i < ARRAY_SIZE(names); i++)
-		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(mhd_error, sizeof(mhd_error), "cannot load libmicrohttpd: %s", dlerror());
-		return;
-	}
-	struct {
-		const char *name;
-		void **slot;
-	} syms[] = {
-		{ "MHD_start_daemon", (void **)&mhd.start_daemon },
-		{ "MHD_stop_daemon", (void **)&mhd.stop_daemon },
-		{ "MHD_lookup_connection_value", (void **)&mhd.lookup_connection_value },
-		{ "MHD_create_response_from_buffer", (void **)&mhd.create_response_from_buffer },
-		{ "MHD_add_response_header", (void **)&mhd.add_response_header },
-		{ "MHD_queue_response", (void **)&mhd.queue_response },
-		{ "MHD_destroy_response", (void **)&mhd.destroy_response },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
-		*syms[i].slot = dlsym(h, syms[i].name);
-		if (!*syms[i].slot) {
-			snprintf(mhd_error, sizeof(mhd_error), "libmicrohttpd has no %s", syms[i].name);
-			mhd.start_daemon = NULL;
-			return;
-		}
-	}
-}
-
-#define API_MAX_CONNECTIONS 32
-#define API_IDLE_TIMEOUT_S  60
+#define API_MAX_CONNECTIONS 16
+#define API_READ_TIMEOUT_MS 10000
+#define API_WRITE_TIMEOUT_MS 10000
+/* After refusing a request, the rest of what the client sends is read and
+ * dropped for a while, so the answer reaches it before the close (closing
+ * with unread data would reset the connection). */
+#define API_LINGER_MS 1000
+#define API_LINGER_BYTES (256 * 1024)
+#define API_BUF_SIZE (HTTP_MAX_HEADER + VM_API_MAX_BODY)
 
 struct vm_api {
-	struct MHD_Daemon *mhd;
 	const struct vm_api_ops *ops;
 	void *opaque;
 	char *path;
+	int listen_fd;
+	int wake[2]; /* written by vm_api_stop to end the acceptor */
+	pthread_t acceptor;
 	pthread_mutex_t lock;
-	pthread_cond_t idle;
+	pthread_cond_t cond;
+	bool stopping;
 	unsigned inflight; /* requests whose answer has not been sent yet */
+	unsigned nconn;	   /* connection threads alive */
+	int conn_fd[API_MAX_CONNECTIONS]; /* -1: free slot */
 };
 
-/* Per-request state (MHD's con_cls): the body read so far. */
-struct api_req {
-	char *body;
-	size_t len;
-	bool too_large;
-	bool migrated; /* a 200 answer to POST /vm/migrate */
+struct api_conn {
+	struct vm_api *a;
+	int fd;
+	unsigned slot;
 };
-
 /* What a route handler produces: a status and an optional JSON body
  * (owned), or an error message. */
 struct api_reply {
@@ -360,33 +337,8 @@ static bool route_available(const struct vm_api *a, route_fn fn)
 	return o->migration_status;
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, const struct api_reply *r, const char *allow)
-{
-	struct MHD_Response *resp;
-	if (r->json) {
-		char *s = json_dumps(r->json, JSON_COMPACT);
-		if (!s)
-			return MHD_NO;
-		resp = mhd.create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(s);
-			return MHD_NO;
-		}
-		mhd.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	} else {
-		resp = mhd.create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		if (!resp)
-			return MHD_NO;
-	}
-	if (allow)
-		mhd.add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	enum MHD_Result ret = mhd.queue_response(c, r->status, resp);
-	mhd.destroy_response(resp);
-	return ret;
-}
-
-static void dispatch(struct vm_api *a, const char *url, const char *method, struct api_req *req,
-		     struct api_reply *out, const char **allow)
+static void dispatch(struct vm_api *a, const char *url, const char *method, const char *req_body,
+		     size_t req_len, struct api_reply *out, const char **allow)
 {
 	const struct api_route *route = NULL;
 	bool path_known = false;
@@ -413,9 +365,9 @@ static void dispatch(struct vm_api *a, const char *url, const char *method, stru
 	}
 	*allow = NULL;
 	json_t *body = NULL;
-	if (req->len) {
+	if (req_len) {
 		json_error_t je;
-		body = json_loadb(req->body, req->len, JSON_REJECT_DUPLICATES, &je);
+		body = json_loadb(req_body, req_len, JSON_REJECT_DUPLICATES, &je);
 		if (!body) {
 			char *msg = xasprintf("bad JSON in request body: %s (line %d, column %d)", je.text,
 					      je.line, je.column);
@@ -439,77 +391,255 @@ static void dispatch(struct vm_api *a, const char *url, const char *method, stru
 	json_decref(body);
 }
 
-static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				   const char *version, const char *upload_data, size_t *upload_data_size,
-				   void **con_cls)
+static uint64_t now_ms(void)
 {
-	struct vm_api *a = cls;
-	struct api_req *req = *con_cls;
-	if (!req) {
-		req = xcalloc(1, sizeof(*req));
-		*con_cls = req;
-		pthread_mutex_lock(&a->lock);
-		a->inflight++;
-		pthread_mutex_unlock(&a->lock);
-		const char *cl =
-		    mhd.lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > VM_API_MAX_BODY) {
-			/* answer at once: the body is never read, MHD closes
-			 * the connection after the reply */
-			req->too_large = true;
-			struct api_reply r = {0};
-			reply_error(&r, 413, "request body is larger than 64 KiB");
-			enum MHD_Result ret = send_reply(c, &r, NULL);
-			json_decref(r.json);
-			return ret;
-		}
-		return MHD_YES;
-	}
-	if (*upload_data_size) {
-		if (!req->too_large) {
-			if (*upload_data_size > VM_API_MAX_BODY - req->len) {
-				req->too_large = true;
-				free(req->body);
-				req->body = NULL;
-				req->len = 0;
-			} else {
-				req->body = xrealloc(req->body, req->len + *upload_data_size);
-				memcpy(req->body + req->len, upload_data, *upload_data_size);
-				req->len += *upload_data_size;
-			}
-		}
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	struct api_reply r = {0};
-	const char *allow = NULL;
-	if (req->too_large)
-		reply_error(&r, 413, "request body is larger than 64 KiB");
-	else
-		dispatch(a, url, method, req, &r, &allow);
-	req->migrated = r.status == 200 && !strcmp(method, "POST") && !strcmp(url, "/vm/migrate");
-	log_debug("api: %s %s -> %u", method, url, r.status);
-	enum MHD_Result ret = send_reply(c, &r, allow);
-	json_decref(r.json);
-	return ret;
+	return now_ns() / 1000000;
 }
 
-static void api_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			  enum MHD_RequestTerminationCode toe)
+/* Sends all of p[0..len) within API_WRITE_TIMEOUT_MS; 0 or -errno. */
+static int conn_send(int fd, const char *p, size_t len)
 {
-	struct vm_api *a = cls;
-	struct api_req *req = *con_cls;
-	if (req) {
-		/* the answer is out (or the client left): the VM may go now */
-		if (req->migrated && a->ops->migrated)
-			a->ops->migrated(a->opaque);
-		free(req->body);
-		free(req);
-		*con_cls = NULL;
-		pthread_mutex_lock(&a->lock);
-		a->inflight--;
-		pthread_cond_broadcast(&a->idle);
+	uint64_t deadline = now_ms() + API_WRITE_TIMEOUT_MS;
+	while (len) {
+		ssize_t r = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (r >= 0) {
+			p += r;
+			len -= (size_t)r;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return -errno;
+		uint64_t now = now_ms();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+		if (poll(&pfd, 1, (int)(deadline - now)) < 0 && errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Sends an answer: the JSON body if any (as application/json with its
+ * Content-Length), an Allow header if allow, and "Connection: close" if the
+ * connection ends after it. head_only (HEAD requests) leaves the body out. */
+static int send_reply(int fd, const struct api_reply *r, const char *allow, bool close_after, bool head_only)
+{
+	cleanup_free char *body = r->json ? json_dumps(r->json, JSON_COMPACT) : NULL;
+	if (r->json && !body)
+		return -ENOMEM;
+	size_t blen = body ? strlen(body) : 0;
+	char length[96] = "";
+	if (body)
+		snprintf(length, sizeof(length), "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+	else if (r->status != 204)
+		snprintf(length, sizeof(length), "Content-Length: 0\r\n");
+	cleanup_free char *msg =
+	    xasprintf("HTTP/1.1 %u %s\r\n%s%s%s%s%s\r\n%s", r->status, http_reason(r->status), length,
+		      allow ? "Allow: " : "", allow ? allow : "", allow ? "\r\n" : "",
+		      close_after ? "Connection: close\r\n" : "", head_only || !body ? "" : body);
+	return conn_send(fd, msg, strlen(msg));
+}
+
+/* Refuses the request with status and why, then lingers (see
+ * API_LINGER_MS); the caller closes the connection. */
+static void conn_refuse(int fd, unsigned status, const char *why)
+{
+	struct api_reply r = {0};
+	reply_error(&r, status, why);
+	log_debug("api: refused -> %u (%s)", status, why);
+	int sent = send_reply(fd, &r, NULL, true, false);
+	json_decref(r.json);
+	if (sent < 0 || shutdown(fd, SHUT_WR) < 0)
+		return;
+	uint64_t deadline = now_ms() + API_LINGER_MS;
+	char sink[4096];
+	for (size_t total = 0; total < API_LINGER_BYTES;) {
+		uint64_t now = now_ms();
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0)
+			return;
+		ssize_t n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+			return;
+		if (n > 0)
+			total += (size_t)n;
+	}
+}
+
+/* Answers one complete request; returns false if the connection must end. */
+static bool conn_serve(struct vm_api *a, int fd, const struct http_request *req)
+{
+	pthread_mutex_lock(&a->lock);
+	a->inflight++;
+	pthread_mutex_unlock(&a->lock);
+	struct api_reply r = {0};
+	const char *allow = NULL;
+	bool head = !strcmp(req->method, "HEAD");
+	dispatch(a, req->path, req->method, req->body, req->content_length, &r, &allow);
+	bool migrated = r.status == 200 && !strcmp(req->method, "POST") && !strcmp(req->path, "/vm/migrate");
+	log_debug("api: %s %s -> %u", req->method, req->path, r.status);
+	int sent = send_reply(fd, &r, allow, !req->keep_alive, head);
+	json_decref(r.json);
+	/* the answer is out (or the client left): the VM may go now */
+	if (migrated && a->ops->migrated)
+		a->ops->migrated(a->opaque);
+	pthread_mutex_lock(&a->lock);
+	a->inflight--;
+	pthread_cond_broadcast(&a->cond);
+	bool stopping = a->stopping;
+	pthread_mutex_unlock(&a->lock);
+	return sent == 0 && req->keep_alive && !stopping;
+}
+
+/* Serves requests on one connection until it closes, fails or times out. */
+static void conn_loop(struct vm_api *a, int fd)
+{
+	cleanup_free char *buf = xmalloc(API_BUF_SIZE);
+	size_t len = 0;
+	for (;;) {
+		/* one request: it must arrive whole within the timeout */
+		uint64_t deadline = now_ms() + API_READ_TIMEOUT_MS;
+		struct http_request req;
+		bool continued = false;
+		enum http_parse st;
+		while ((st = http_parse_request(buf, len, &req)) == HTTP_PARSE_INCOMPLETE) {
+			if (req.header_len && req.expect_continue && !continued) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				if (conn_send(fd, cont, sizeof(cont) - 1) < 0)
+					return;
+				continued = true;
+			}
+			/* the head is parsed: wait for the whole body before
+			 * parsing again */
+			size_t need = req.header_len ? req.total_len : len + 1;
+			while (len < need) {
+				uint64_t now = now_ms();
+				if (now >= deadline) {
+					if (len)
+						conn_refuse(fd, 408, "request not received in time");
+					return;
+				}
+				struct pollfd pfd = {.fd = fd, .events = POLLIN};
+				int pr = poll(&pfd, 1, (int)(deadline - now));
+				if (pr < 0 && errno != EINTR)
+					return;
+				if (pr <= 0)
+					continue;
+				/* API_BUF_SIZE holds any request the parser
+				 * accepts, so there is always room here */
+				ssize_t n = recv(fd, buf + len, API_BUF_SIZE - len, MSG_DONTWAIT);
+				if (n == 0)
+					return; /* closed, possibly mid-request */
+				if (n < 0) {
+					if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+						continue;
+					return;
+				}
+				len += (size_t)n;
+			}
+		}
+		if (st == HTTP_PARSE_ERROR) {
+			conn_refuse(fd, req.status, req.error);
+			return;
+		}
+		if (!conn_serve(a, fd, &req))
+			return;
+		/* pipelined requests stay in the buffer */
+		memmove(buf, buf + req.total_len, len - req.total_len);
+		len -= req.total_len;
+	}
+}
+
+static void *conn_main(void *arg)
+{
+	struct api_conn *c = arg;
+	struct vm_api *a = c->a;
+	conn_loop(a, c->fd);
+	pthread_mutex_lock(&a->lock);
+	a->conn_fd[c->slot] = -1;
+	close(c->fd);
+	a->nconn--;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	free(c);
+	return NULL;
+}
+
+/* Takes a new connection: a thread of its own, or 503 when all
+ * API_MAX_CONNECTIONS are busy. */
+static void api_accept(struct vm_api *a)
+{
+	int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		/* out of descriptors or memory: the pending connection stays
+		 * pending, so wait a little instead of spinning on it */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			poll(&(struct pollfd){.fd = a->wake[0], .events = POLLIN}, 1, 100);
+		return;
+	}
+	pthread_mutex_lock(&a->lock);
+	unsigned slot = API_MAX_CONNECTIONS;
+	for (unsigned i = 0; !a->stopping && i < API_MAX_CONNECTIONS; i++) {
+		if (a->conn_fd[i] < 0) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == API_MAX_CONNECTIONS) {
 		pthread_mutex_unlock(&a->lock);
+		/* never blocks the acceptor: a full socket buffer just loses
+		 * the answer */
+		static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+					   "Content-Length: 48\r\nConnection: close\r\n\r\n"
+					   "{\"error\":\"too many connections to the API (16)\"}";
+		_Static_assert(sizeof("{\"error\":\"too many connections to the API (16)\"}") - 1 == 48,
+			       "Content-Length of the 503 answer");
+		ssize_t r = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)r;
+		close(fd);
+		return;
+	}
+	struct api_conn *c = xmalloc(sizeof(*c));
+	*c = (struct api_conn){.a = a, .fd = fd, .slot = slot};
+	a->conn_fd[slot] = fd;
+	a->nconn++;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_t t;
+	int r = pthread_create(&t, &attr, conn_main, c);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		a->conn_fd[slot] = -1;
+		a->nconn--;
+		close(fd);
+		free(c);
+		log_warn("api: cannot start a connection thread: %s", strerror(r));
+	}
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void *acceptor_main(void *arg)
+{
+	struct vm_api *a = arg;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = a->listen_fd, .events = POLLIN}, {.fd = a->wake[0], .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("api: poll: %s", strerror(errno));
+			return NULL;
+		}
+		if (p[1].revents)
+			return NULL;
+		if (p[0].revents & (POLLERR | POLLNVAL)) {
+			log_warn("api: the listening socket failed");
+			return NULL;
+		}
+		if (p[0].revents & POLLIN)
+			api_accept(a);
 	}
 }
 
@@ -561,9 +691,6 @@ static int api_listen(const char *path, struct verr **err)
 int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *opaque, struct vm_api **out,
 		 struct verr **err)
 {
-	pthread_once(&mhd_once, mhd_load);
-	if (!mhd.start_daemon)
-		return verr_set(err, ENOTSUP, "API socket '%s': %s", socket_path, mhd_error);
 	int fd = api_listen(socket_path, err);
 	if (fd < 0)
 		return -1;
@@ -571,21 +698,26 @@ int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *op
 	a->ops = ops;
 	a->opaque = opaque;
 	a->path = xstrdup(socket_path);
+	a->listen_fd = fd;
+	for (unsigned i = 0; i < API_MAX_CONNECTIONS; i++)
+		a->conn_fd[i] = -1;
 	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->idle, NULL);
-	a->mhd =
-	    mhd.start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-			     api_handler, a, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-			     api_completed, a, MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNECTIONS,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_IDLE_TIMEOUT_S, MHD_OPTION_END);
-	if (!a->mhd) {
+	pthread_cond_init(&a->cond, NULL);
+	int r = pipe2(a->wake, O_CLOEXEC) < 0 ? errno : 0;
+	if (!r)
+		r = pthread_create(&a->acceptor, NULL, acceptor_main, a);
+	if (r) {
+		if (a->wake[0] > 0) {
+			close(a->wake[0]);
+			close(a->wake[1]);
+		}
 		close(fd);
 		unlink(socket_path);
 		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->idle);
+		pthread_cond_destroy(&a->cond);
 		free(a->path);
 		free(a);
-		return verr_set(err, 0, "API socket '%s': cannot start the HTTP server", socket_path);
+		return verr_set(err, r, "API socket '%s': cannot start the server thread", socket_path);
 	}
 	*out = a;
 	return 0;
@@ -602,13 +734,28 @@ void vm_api_stop(struct vm_api *a)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 2;
 	pthread_mutex_lock(&a->lock);
-	while (a->inflight && pthread_cond_timedwait(&a->idle, &a->lock, &ts) == 0)
+	while (a->inflight && pthread_cond_timedwait(&a->cond, &a->lock, &ts) == 0)
 		;
+	/* no new connections; idle ones wake up to a closed socket */
+	a->stopping = true;
+	for (unsigned i = 0; i < API_MAX_CONNECTIONS; i++)
+		if (a->conn_fd[i] >= 0)
+			shutdown(a->conn_fd[i], SHUT_RDWR);
 	pthread_mutex_unlock(&a->lock);
-	mhd.stop_daemon(a->mhd); /* also closes the listening socket */
+	ssize_t w = write(a->wake[1], "x", 1);
+	(void)w;
+	pthread_join(a->acceptor, NULL);
+	close(a->listen_fd);
+	close(a->wake[0]);
+	close(a->wake[1]);
 	unlink(a->path);
+	/* a thread still in a callback finishes it first (as it always did) */
+	pthread_mutex_lock(&a->lock);
+	while (a->nconn)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
 	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->idle);
+	pthread_cond_destroy(&a->cond);
 	free(a->path);
 	free(a);
 }
