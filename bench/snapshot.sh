@@ -16,7 +16,7 @@
 #               timers were re-armed) over 3 s;
 #   3. clones:  10 `vessel vm clone` of the snapshot running at once: RSS
 #               and PSS of each (/proc/PID/smaps_rollup), and the total;
-#   4. the VMM's own RSS with and without --api-socket (libmicrohttpd),
+#   4. the VMM's own RSS with and without --api-socket (in-tree HTTP server),
 #               with a guest that is only a WFI loop.
 #
 #   bench/snapshot.sh [N]          N runs of save/restore (default 3)

@@ -3,8 +3,8 @@
  *
  * The server knows nothing about the VM: each request is validated here
  * (method, path, JSON body, field types) and then handed to the VM's owner
- * through a `struct vm_api_ops` table. Requests are served by libmicrohttpd
- * threads (one per connection), never by vCPU threads; a callback may block
+ * through a `struct vm_api_ops` table. Requests are served by the server's own
+ * threads (one per connection, src/vm/api/server.c), never by vCPU threads; a callback may block
  * (a migration takes seconds) without stopping other requests, e.g.
  * GET /vm/migration while POST /vm/migrate runs. Callbacks may therefore be
  * called concurrently from several threads: the owner serializes them.
