@@ -986,8 +986,14 @@ generic:
  * h->brk and ends the slice). Retired instructions are counted in `cnt`;
  * `synced` of them are already in h->instret. */
 /* Without cross-jumping, GCC keeps one indirect jump per handler (merged
- * into one, every dispatch would share a single branch-predictor entry). */
-__attribute__((optimize("no-crossjumping", "no-gcse"))) void hart_exec_slice(struct hart *h, unsigned n)
+ * into one, every dispatch would share a single branch-predictor entry).
+ * Clang has no such attribute (the fuzzers are built with it). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define EXEC_NO_CROSSJUMP __attribute__((optimize("no-crossjumping", "no-gcse")))
+#else
+#define EXEC_NO_CROSSJUMP
+#endif
+EXEC_NO_CROSSJUMP void hart_exec_slice(struct hart *h, unsigned n)
 {
 	/* slot op = 2 * OP_x + (compressed ? 1 : 0) */
 	static const void *const labels[2 * OP_COUNT] = {
