@@ -121,6 +121,7 @@ measure_idle() {
 	shift
 	rm -f "$work/in"
 	mkfifo "$work/in"
+	: >"$work/idle.out" # the job opens it only once the fifo has a writer
 	"$@" <"$work/in" >"$work/idle.out" 2>&1 &
 	vm_pid=$!
 	exec 3>"$work/in"
