@@ -94,6 +94,25 @@ int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t r = pread(fd, p, len, (off_t)off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			return -EIO;
+		p += r;
+		off += (uint64_t)r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
 int write_full(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

@@ -34,6 +34,8 @@ void cleanup_closep(int *fd);
  * Return 0, or -errno (-EIO for an early EOF on read). */
 int read_full(int fd, void *buf, size_t len) MUST_CHECK;
 int write_full(int fd, const void *buf, size_t len) MUST_CHECK;
+/* The same at file offset off (pread). */
+int pread_full(int fd, void *buf, size_t len, uint64_t off) MUST_CHECK;
 
 /* Reads a whole file (at most max_len bytes) into a malloc'd buffer with a
  * trailing NUL not counted in *len. Returns 0 or -errno (-EFBIG if larger). */

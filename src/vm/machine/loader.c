@@ -22,24 +22,6 @@ struct riscv_image_header {
 #define RISCV_IMAGE_MAGIC 0x5643534952ull
 #define RISCV_IMAGE_MAGIC2 0x05435352u
 
-static int pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Is [gpa, gpa+len) inside [lo, hi)? */
 static bool range_ok(uint64_t gpa, uint64_t len, uint64_t lo, uint64_t hi)
 {

@@ -578,6 +578,23 @@ int snap_ram_load(struct snap_reader *r, void *ram_hva, uint64_t ram_size, struc
 	return 0;
 }
 
+/* The next run of present pages in a RAM bitmap at or after *end: sets
+ * [*start, *end) and returns true, or false when no page is left. */
+static bool next_run(const uint8_t *bm, uint64_t npages, uint64_t *start, uint64_t *end)
+{
+	uint64_t i = *end;
+	while (i < npages && !((bm[i / 8] >> (i % 8)) & 1))
+		i++;
+	if (i >= npages)
+		return false;
+	uint64_t j = i;
+	while (j < npages && ((bm[j / 8] >> (j % 8)) & 1))
+		j++;
+	*start = i;
+	*end = j;
+	return true;
+}
+
 int snap_ram_map(struct snap_reader *r, void *ram_hva, uint64_t ram_size, unsigned max_maps, unsigned *nmaps,
 		 struct verr **err)
 {
@@ -598,63 +615,36 @@ int snap_ram_map(struct snap_reader *r, void *ram_hva, uint64_t ram_size, unsign
 	uint8_t *ram = ram_hva;
 	uint64_t npages = ram_size / SNAP_PAGE_SIZE;
 	const uint8_t *bm = r->bitmap;
-#define PRESENT(i) ((bm[(i) / 8] >> ((i) % 8)) & 1)
+	uint64_t i, j;
 	/* smallest run length that keeps the number of mappings <= max_maps */
 	uint64_t min_run = 1;
 	for (;;) {
 		uint64_t runs = 0;
-		for (uint64_t i = 0; i < npages;) {
-			if (!PRESENT(i)) {
-				i++;
-				continue;
-			}
-			uint64_t j = i;
-			while (j < npages && PRESENT(j))
-				j++;
+		for (j = 0; next_run(bm, npages, &i, &j);)
 			if (j - i >= min_run)
 				runs++;
-			i = j;
-		}
 		if (runs <= max_maps || min_run > npages)
 			break;
 		min_run *= 2;
 	}
 	unsigned maps = 0;
 	uint64_t rank = 0;
-	for (uint64_t i = 0; i < npages;) {
-		if (!PRESENT(i)) {
-			i++;
-			continue;
-		}
-		uint64_t j = i;
-		while (j < npages && PRESENT(j))
-			j++;
+	for (j = 0; next_run(bm, npages, &i, &j); rank += j - i) {
 		uint64_t off = r->ram_data_off + rank * SNAP_PAGE_SIZE;
 		size_t len = (size_t)((j - i) * SNAP_PAGE_SIZE);
+		uint8_t *dst = ram + i * SNAP_PAGE_SIZE;
 		if (j - i >= min_run) {
-			void *p = mmap(ram + i * SNAP_PAGE_SIZE, len, PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_FIXED, fd, (off_t)off);
-			if (p == MAP_FAILED)
+			if (mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, (off_t)off) ==
+			    MAP_FAILED)
 				return verr_set(err, errno, "section ram: mmap page data");
 			maps++;
 		} else {
-			size_t done = 0;
-			while (done < len) {
-				ssize_t k = pread(fd, ram + i * SNAP_PAGE_SIZE + done, len - done,
-						  (off_t)(off + done));
-				if (k < 0 && errno == EINTR)
-					continue;
-				if (k <= 0)
-					return verr_set(err, k < 0 ? errno : 0,
-							"section ram: read page data%s",
-							k == 0 ? ": stream is truncated" : "");
-				done += (size_t)k;
-			}
+			int rc = pread_full(fd, dst, len, off);
+			if (rc < 0)
+				return verr_set(err, -rc, "section ram: read page data%s",
+						rc == -EIO ? " (stream truncated?)" : "");
 		}
-		rank += j - i;
-		i = j;
 	}
-#undef PRESENT
 	if (nmaps)
 		*nmaps = maps;
 	if (ram_finish(r, err) < 0)
