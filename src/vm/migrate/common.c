@@ -136,10 +136,12 @@ static int resolve(const char *uri, bool passive, struct addrinfo **res, struct 
 	return 0;
 }
 
-int migrate_listen(const char *uri, int *out, struct verr **err)
+/* A TCP socket for uri: bound and listening (passive) or connected, trying
+ * each address getaddrinfo gives. */
+static int open_socket(const char *uri, bool passive, int *out, struct verr **err)
 {
 	struct addrinfo *res = NULL;
-	if (resolve(uri, true, &res, err) < 0)
+	if (resolve(uri, passive, &res, err) < 0)
 		return -1;
 	int e = 0;
 	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -148,9 +150,15 @@ int migrate_listen(const char *uri, int *out, struct verr **err)
 			e = errno;
 			continue;
 		}
-		int one = 1;
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0) {
+		int one = 1, ok;
+		if (passive) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			ok = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1) == 0;
+		} else {
+			mig_socket_setup(fd, 10000, 0); /* SO_SNDTIMEO bounds connect() too */
+			ok = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+		}
+		if (ok) {
 			freeaddrinfo(res);
 			*out = fd;
 			return 0;
@@ -159,7 +167,12 @@ int migrate_listen(const char *uri, int *out, struct verr **err)
 		close(fd);
 	}
 	freeaddrinfo(res);
-	return verr_set(err, e, "listen on '%s'", uri);
+	return verr_set(err, e, passive ? "listen on '%s'" : "connect to '%s'", uri);
+}
+
+int migrate_listen(const char *uri, int *out, struct verr **err)
+{
+	return open_socket(uri, true, out, err);
 }
 
 int migrate_accept(int listen_fd, int timeout_ms, int *conn_fd, struct verr **err)
@@ -186,25 +199,5 @@ int migrate_accept(int listen_fd, int timeout_ms, int *conn_fd, struct verr **er
 
 int mig_connect(const char *uri, int *out, struct verr **err)
 {
-	struct addrinfo *res = NULL;
-	if (resolve(uri, false, &res, err) < 0)
-		return -1;
-	int e = 0;
-	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			e = errno;
-			continue;
-		}
-		mig_socket_setup(fd, 10000, 0); /* SO_SNDTIMEO bounds connect() too */
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			freeaddrinfo(res);
-			*out = fd;
-			return 0;
-		}
-		e = errno;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	return verr_set(err, e, "connect to '%s'", uri);
+	return open_socket(uri, false, out, err);
 }
