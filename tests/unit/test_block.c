@@ -4,6 +4,8 @@
  * with small clusters) must read back what qemu-img put in them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +323,169 @@ static void test_refusals(void **state)
 	block_close(b);
 }
 
+#define G BLOCK_DIRTY_GRANULE
+
+static uint64_t collect_bits(struct block *b, uint64_t *bm, size_t words)
+{
+	memset(bm, 0, words * 8);
+	return block_dirty_collect(b, bm);
+}
+
+static bool bm_bit(const uint64_t *bm, uint64_t i)
+{
+	return (bm[i / 64] >> (i % 64)) & 1;
+}
+
+/* Dirty tracking: exactly the granules a write, discard or write-zeroes
+ * touched, once per collection, nothing while off, cleared on restart. */
+static void check_dirty_bits(const char *path, enum block_format fmt)
+{
+	struct block *b = open_or_fail(path, fmt, false);
+	uint64_t n = block_dirty_granules(b);
+	assert_int_equal(n, (b->size + G - 1) / G);
+	cleanup_free uint64_t *bm = xcalloc(n / 64 + 1, sizeof(uint64_t));
+	cleanup_free uint8_t *buf = xmalloc(3 * G);
+	pattern(buf, 3 * G, 0, 7);
+
+	assert_int_equal(block_write(b, 0, buf, 512), 0); /* before start: not recorded */
+	block_dirty_start(b);
+	assert_int_equal(collect_bits(b, bm, n / 64 + 1), 0);
+	assert_int_equal(block_write(b, G - 1, buf, 2), 0);		 /* granules 0, 1 */
+	assert_int_equal(block_write(b, 5 * G, buf, G), 0);		 /* 5 */
+	assert_int_equal(block_write(b, 70 * G + 100, buf, 2 * G), 0); /* 70, 71, 72 */
+	assert_int_equal(block_discard(b, 10 * G, G), 0);		 /* 10 */
+	assert_int_equal(block_write_zeroes(b, 64 * G, 3 * G, true), 0); /* 64..66 */
+	assert_int_equal(block_write(b, b->size - 1, buf, 1), 0);	 /* the last (partial) one */
+	assert_int_equal(block_write(b, b->size, buf, 1), -EINVAL);	 /* refused: nothing */
+	const uint64_t want[] = { 0, 1, 5, 10, 64, 65, 66, 70, 71, 72, n - 1 };
+	uint64_t got = collect_bits(b, bm, n / 64 + 1);
+	assert_int_equal(got, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_true(bm_bit(bm, want[i]));
+	assert_int_equal(collect_bits(b, bm, n / 64 + 1), 0); /* collected once */
+	/* collect ORs into what the caller holds */
+	bm[0] = 1;
+	assert_int_equal(block_write(b, 3 * G, buf, 1), 0);
+	assert_int_equal(block_dirty_collect(b, bm), 2);
+	block_dirty_stop(b);
+	assert_int_equal(block_write(b, 7 * G, buf, 1), 0);
+	block_dirty_start(b);
+	assert_int_equal(collect_bits(b, bm, n / 64 + 1), 0);
+	block_close(b);
+}
+
+static void test_dirty_bitmap(void **state)
+{
+	(void)state;
+	cleanup_free char *raw = p("d.raw");
+	int fd = open(raw, O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 200 * G + 4096), 0); /* a partial last granule */
+	close(fd);
+	check_dirty_bits(raw, BLOCK_FMT_RAW);
+	cleanup_free char *q = p("d.qcow2");
+	struct verr *e = NULL;
+	assert_int_equal(qcow2_create(q, 200 * G + 4096, NULL, &e), 0);
+	check_dirty_bits(q, BLOCK_FMT_QCOW2);
+}
+
+struct writer {
+	struct block *b;
+	atomic_bool stop;
+	atomic_uint writes;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t x = 88172645463325252ull;
+	uint8_t buf[8192];
+	while (!atomic_load(&w->stop)) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		uint64_t off = (x >> 8) % (w->b->size - sizeof(buf));
+		size_t len = 1 + (size_t)(x % sizeof(buf));
+		memset(buf, (int)(x >> 56) | 1, len);
+		if ((x & 15) == 0)
+			assert_int_equal(block_write_zeroes(w->b, off & ~4095ull, 4096, true), 0);
+		else
+			assert_int_equal(block_write(w->b, off, buf, len), 0);
+		atomic_fetch_add(&w->writes, 1);
+	}
+	return NULL;
+}
+
+/* A copier that collects and re-reads dirty granules while another thread
+ * writes ends with an exact copy once the writer stopped and the last
+ * collection is copied: no write is lost in a race. */
+static void test_dirty_concurrent_copy(void **state)
+{
+	(void)state;
+	cleanup_free char *q = p("c.qcow2");
+	struct verr *e = NULL;
+	assert_int_equal(qcow2_create(q, 64 * G, NULL, &e), 0);
+	struct block *b = open_or_fail(q, BLOCK_FMT_QCOW2, false);
+	uint64_t n = block_dirty_granules(b), words = (n + 63) / 64;
+	uint8_t *copy = xcalloc(1, b->size), *now = xmalloc(b->size);
+	uint64_t *bm = xcalloc(words, 8);
+	block_dirty_start(b);
+	struct writer w = { .b = b };
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+	for (uint64_t i = 0; i < n; i++) /* the first pass */
+		assert_int_equal(block_read(b, i * G, copy + i * G, G), 0);
+	/* rounds while the writer runs (at least 20, and 2000 of its writes) */
+	for (int round = 0; round < 20 || atomic_load(&w.writes) < 2000; round++) {
+		memset(bm, 0, words * 8);
+		block_dirty_collect(b, bm);
+		for (uint64_t i = 0; i < n; i++)
+			if (bm_bit(bm, i))
+				assert_int_equal(block_read(b, i * G, copy + i * G, G), 0);
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(t, NULL);
+	memset(bm, 0, words * 8);
+	block_dirty_collect(b, bm);
+	for (uint64_t i = 0; i < n; i++)
+		if (bm_bit(bm, i))
+			assert_int_equal(block_read(b, i * G, copy + i * G, G), 0);
+	assert_int_equal(block_read(b, 0, now, b->size), 0);
+	assert_true(atomic_load(&w.writes) >= 2000);
+	assert_memory_equal(copy, now, b->size);
+	block_dirty_stop(b);
+	block_close(b);
+	free(copy);
+	free(now);
+	free(bm);
+}
+
+/* Zeroing unallocated clusters of an image without a backing file leaves
+ * them unallocated (a sparse copy stays sparse), partial clusters too. */
+static void test_zeroes_stay_sparse(void **state)
+{
+	(void)state;
+	cleanup_free char *q = p("z.qcow2");
+	struct verr *e = NULL;
+	assert_int_equal(qcow2_create(q, 16 << 20, NULL, &e), 0);
+	struct block *b = open_or_fail(q, BLOCK_FMT_QCOW2, false);
+	uint64_t before, after;
+	assert_int_equal(b->ops->allocated(b, &before), 0);
+	assert_int_equal(block_write_zeroes(b, 0, 16 << 20, true), 0);
+	assert_int_equal(block_write_zeroes(b, 4096, 8192, false), 0);
+	assert_int_equal(b->ops->allocated(b, &after), 0);
+	assert_int_equal(after, before);
+	/* allocated data still becomes zeros */
+	uint8_t buf[4096];
+	memset(buf, 0xaa, sizeof(buf));
+	assert_int_equal(block_write(b, 65536, buf, sizeof(buf)), 0);
+	assert_int_equal(block_write_zeroes(b, 65536 + 1024, 1024, true), 0);
+	assert_int_equal(block_read(b, 65536, buf, sizeof(buf)), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		assert_int_equal(buf[i], i >= 1024 && i < 2048 ? 0 : 0xaa);
+	block_close(b);
+	if (have_qemu_img())
+		assert_int_equal(sh("qemu-img check z.qcow2"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -328,6 +493,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_qemu_made_images, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backing_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_bitmap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dirty_concurrent_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zeroes_stay_sparse, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

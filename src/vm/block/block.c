@@ -259,6 +259,7 @@ void block_close(struct block *b)
 		return;
 	struct block *backing = b->backing;
 	free(b->backing_path);
+	free((void *)b->dirty_bm);
 	b->ops->close(b);
 	block_close(backing);
 }

@@ -689,17 +689,20 @@ static int q_unmap(struct block *b, uint64_t off, uint64_t len, bool zero, bool 
 		uint64_t n = q->cluster_size - in < len ? q->cluster_size - in : len;
 		/* the last cluster of a disk whose size is not a multiple counts as whole */
 		bool whole = in == 0 && (n == q->cluster_size || off + n == b->size);
-		if (!whole) {
+		struct l2_ref ref;
+		uint64_t e, ne;
+		r = l2_lookup(q, off, &ref, &e);
+		if (r < 0)
+			break;
+		if (e == 0 && !b->backing) {
+			/* unallocated without a backing file reads as zeros already:
+			 * no cluster, no L2 table (a sparse copy stays sparse) */
+		} else if (!whole) {
 			if (zero)
 				r = write_in_cluster(q, off, NULL, (size_t)n);
 		} else {
-			struct l2_ref ref;
-			uint64_t e, ne;
-			r = l2_lookup(q, off, &ref, &e);
 			bool allocated = (e & QCOW2_OFLAG_COMPRESSED) || (e & QCOW2_OFFSET_MASK);
-			if (r < 0) {
-				break;
-			} else if (q->version >= 3 && (zero || b->backing)) {
+			if (q->version >= 3 && (zero || b->backing)) {
 				/* v3: the zero flag hides the backing file too */
 				if (zero && !may_unmap && allocated && !(e & QCOW2_OFLAG_COMPRESSED) &&
 				    (e & QCOW2_OFLAG_COPIED))
