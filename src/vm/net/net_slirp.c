@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <slirp/libslirp.h>
+#include <libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
