@@ -87,7 +87,10 @@ static int owner_stop(struct machine *m, void *arg)
 	}
 	a->c->disks_released = true;
 	uint64_t t2 = now_ns();
+	/* the guest's TCP connections go along (net.h), unlike in a snapshot */
+	net_backend_set_migration(m->net, true);
 	int r = machine_save_state(m, a->w, a->err);
+	net_backend_set_migration(m->net, false);
 	log_debug("migration: stop: pause %.2f ms, disks %.2f ms, state %.2f ms", (double)(t1 - t0) / 1e6,
 		  (double)(t2 - t1) / 1e6, (double)(now_ns() - t2) / 1e6);
 	return r;
@@ -313,6 +316,7 @@ static int in_start(void *opaque, struct verr **err)
 {
 	struct incoming *in = opaque;
 	uint64_t t0 = now_ns();
+	net_backend_set_migration(in->m->net, false); /* the state is loaded */
 	if (machine_load_finish(in->m, err) < 0)
 		return -1;
 	uint64_t t1 = now_ns();
@@ -343,6 +347,8 @@ static void *in_main(void *arg)
 	uint64_t size;
 	void *ram = machine_ram(in->m, &size);
 	struct verr *e = NULL;
+	/* the state takes over the source's TCP connections (net.h) */
+	net_backend_set_migration(in->m->net, true);
 	int r = migrate_dest_run(in->conn, ram, size, &in_ops, in, &in->prog, &e);
 	if (r < 0 && in->prog.vm_lost) {
 		log_error("%s; the VM cannot continue", e->msg);

@@ -87,6 +87,12 @@ void net_backend_save(struct net_backend *nb, struct state_buf *b)
 		nb->ops->save(nb, b);
 }
 
+void net_backend_set_migration(struct net_backend *nb, bool on)
+{
+	if (nb)
+		nb->migration = on;
+}
+
 int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err)
 {
 	if (nb && nb->ops->load)

@@ -14,6 +14,7 @@
 #ifndef VESSEL_VM_NET_H
 #define VESSEL_VM_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -58,11 +59,23 @@ void net_backend_pause(struct net_backend *nb);
 void net_backend_resume(struct net_backend *nb);
 
 /* The backend's own state for snapshots and migration (what libslirp's
- * slirp_state_save keeps: DHCP leases, IP id, guestfwd sockets; not TCP
- * connections to the host), with libslirp's state version; an empty payload for backends
- * without state. The backend must be paused. load validates (libslirp
- * refuses a bad stream) and returns 0 or -1 with *err. */
+ * slirp_state_save keeps: DHCP leases, IP id, guestfwd sockets), with
+ * libslirp's state version; an empty payload for backends without state.
+ * During a live migration (net_backend_set_migration) and with our
+ * patched libslirp (SLIRP_HAS_SOCKET_STATE), it also holds the guest's TCP
+ * connections (to the host or outside, and accepted hostfwd ones) with
+ * the identity of their host sockets, and load takes those sockets over
+ * from the source process (pidfd_getfd: same host only; a connection it
+ * cannot take is dropped with a warning, and the guest sees it reset). A
+ * snapshot keeps no connection: its original still owns them. The backend
+ * must be paused. load validates (libslirp refuses a bad stream) and
+ * returns 0 or -1 with *err. */
 void net_backend_save(struct net_backend *nb, struct state_buf *b);
+
+/* Marks the saves and loads that follow as a live migration's (on) or not
+ * (off, the default). Accepts NULL. The source turns it on around the
+ * final state save, the destination while it loads the state. */
+void net_backend_set_migration(struct net_backend *nb, bool on);
 int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err);
 
 /* Stops the thread and frees; accepts NULL. */
@@ -84,6 +97,7 @@ struct net_backend {
 	const struct net_backend_ops *ops;
 	net_rx_fn rx;
 	void *rx_opaque;
+	bool migration;           /* net_backend_set_migration */
 	struct net_stats stats; /* updated atomically */
 };
 

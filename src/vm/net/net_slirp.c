@@ -7,6 +7,12 @@
  * to slirp_input there; frames slirp emits are delivered to the device from
  * that same thread, outside any slirp call, so no lock is held across the
  * device boundary.
+ *
+ * Live migration (docs/migration.md, "Networking across a move"): with our
+ * patched libslirp (SLIRP_HAS_SOCKET_STATE), the state also carries the
+ * guest's TCP connections; each host socket is handed over from the source
+ * process to the destination with pidfd_getfd(), so the host side never
+ * notices the move. Only on one host: elsewhere the connection is dropped.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +75,7 @@ struct net_slirp {
 	struct pollfd *pfds;               /* slirp thread only */
 	unsigned npfds, cap_pfds;
 	struct log_ratelimit rl;
+	char boot_id[36]; /* /proc/sys/kernel/random/boot_id, for handovers */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -382,12 +393,179 @@ static ssize_t state_read_cb(void *buf, size_t len, void *opaque)
 	return (ssize_t)len;
 }
 
-/* Payload: u32 slirp_state_version(), then libslirp's own stream. Called
- * with the thread parked (or not started): libslirp is single-threaded. */
+#ifdef SLIRP_HAS_SOCKET_STATE
+/* What a migration stream says about a connection's host socket, after
+ * libslirp's state of it (little-endian):
+ *   u8 version (1), u8[36] boot id, u32 pid, u32 fd, u64 inode,
+ *   u8 len + the local address, u8 len + the peer address (getsockname,
+ *   getpeername; at most sizeof(struct sockaddr_storage) each)
+ * The destination takes the fd only on the same boot of the same host,
+ * and only if what it got is that very socket. */
+#define HANDOVER_VERSION 1
+#define HANDOVER_FIXED (1 + 36 + 4 + 4 + 8)
+
+struct handover {
+	uint8_t boot_id[36];
+	uint32_t pid, fd;
+	uint64_t ino;
+	uint8_t local_len, peer_len;
+	uint8_t local[sizeof(struct sockaddr_storage)], peer[sizeof(struct sockaddr_storage)];
+};
+
+/* "10.0.2.15:41234 -> 10.0.2.2:5555", the connection as the guest sees it */
+static void conn_name(const struct sockaddr *guest, const struct sockaddr *remote, char *buf, size_t n)
+{
+	const struct sockaddr_in *g = (const struct sockaddr_in *)guest, *r = (const struct sockaddr_in *)remote;
+	char ga[INET_ADDRSTRLEN] = "?", ra[INET_ADDRSTRLEN] = "?";
+	inet_ntop(AF_INET, &g->sin_addr, ga, sizeof(ga));
+	inet_ntop(AF_INET, &r->sin_addr, ra, sizeof(ra));
+	snprintf(buf, n, "%s:%u -> %s:%u", ga, ntohs(g->sin_port), ra, ntohs(r->sin_port));
+}
+
+static void save_socket_cb(int fd, const struct sockaddr *guest, const struct sockaddr *remote, SlirpWriteCb write_cb,
+			   void *write_opaque, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	struct sockaddr_storage local, peer;
+	socklen_t llen = sizeof(local), plen = sizeof(peer);
+	struct stat st;
+	/* a socket that cannot describe itself gets an identity no socket
+	 * matches: the destination drops that connection */
+	if (fstat(fd, &st) < 0)
+		st.st_ino = 0;
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0 || llen > sizeof(local))
+		llen = 0;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 || plen > sizeof(peer))
+		plen = 0;
+	uint8_t rec[HANDOVER_FIXED + 2 + 2 * sizeof(struct sockaddr_storage)];
+	size_t n = 0;
+	rec[n++] = HANDOVER_VERSION;
+	memcpy(rec + n, s->boot_id, 36);
+	n += 36;
+	le32_put(rec + n, (uint32_t)getpid());
+	le32_put(rec + n + 4, (uint32_t)fd);
+	le64_put(rec + n + 8, (uint64_t)st.st_ino);
+	n += 16;
+	rec[n++] = (uint8_t)llen;
+	memcpy(rec + n, &local, llen);
+	n += llen;
+	rec[n++] = (uint8_t)plen;
+	memcpy(rec + n, &peer, plen);
+	n += plen;
+	write_cb(rec, n, write_opaque);
+	char name[64];
+	conn_name(guest, remote, name, sizeof(name));
+	log_debug("migration: TCP connection %s goes along (fd %d)", name, fd);
+}
+
+static int read_handover(SlirpReadCb read_cb, void *ro, struct handover *h)
+{
+	uint8_t fixed[HANDOVER_FIXED];
+	if (read_cb(fixed, sizeof(fixed), ro) != (ssize_t)sizeof(fixed) || fixed[0] != HANDOVER_VERSION)
+		return -1;
+	memcpy(h->boot_id, fixed + 1, 36);
+	h->pid = le32_get(fixed + 37);
+	h->fd = le32_get(fixed + 41);
+	h->ino = le64_get(fixed + 45);
+	if (read_cb(&h->local_len, 1, ro) != 1 || h->local_len > sizeof(h->local) ||
+	    (h->local_len && read_cb(h->local, h->local_len, ro) != h->local_len))
+		return -1;
+	if (read_cb(&h->peer_len, 1, ro) != 1 || h->peer_len > sizeof(h->peer) ||
+	    (h->peer_len && read_cb(h->peer, h->peer_len, ro) != h->peer_len))
+		return -1;
+	return 0;
+}
+
+/* The source's socket, if this process may take it and it is the one the
+ * record describes; -1 with *why otherwise. */
+static int take_socket(struct net_slirp *s, const struct handover *h, const char **why)
+{
+	if (!s->nb.migration) {
+		*why = "not a live migration";
+		return -1;
+	}
+	if (memcmp(h->boot_id, s->boot_id, 36) != 0) {
+		*why = "source on another host";
+		return -1;
+	}
+	if (h->pid == 0 || h->pid > INT32_MAX || h->fd > INT32_MAX || h->local_len == 0 || h->peer_len == 0) {
+		*why = "the source could not describe its socket";
+		return -1;
+	}
+	int pfd = pidfd_open((pid_t)h->pid, 0);
+	if (pfd < 0) {
+		*why = errno == ESRCH ? "the source process is gone" : "pidfd_open of the source failed";
+		return -1;
+	}
+	int fd = pidfd_getfd(pfd, (int)h->fd, 0);
+	int e = errno;
+	close(pfd);
+	if (fd < 0) {
+		*why = e == EPERM ? "no permission to take the source's socket (pidfd_getfd needs ptrace rights)"
+				  : "pidfd_getfd on the source failed";
+		return -1;
+	}
+	struct stat st;
+	struct sockaddr_storage local, peer;
+	socklen_t llen = sizeof(local), plen = sizeof(peer);
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != h->ino ||
+	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0 || llen != h->local_len ||
+	    memcmp(&local, h->local, llen) != 0 || getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
+	    plen != h->peer_len || memcmp(&peer, h->peer, plen) != 0) {
+		close(fd);
+		*why = "the source's descriptor is not that socket any more";
+		return -1;
+	}
+	/* the file description is shared with the source: already
+	 * non-blocking there, but do not depend on it */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(fd);
+		*why = "cannot make the socket non-blocking";
+		return -1;
+	}
+	return fd;
+}
+
+static int load_socket_cb(const struct sockaddr *guest, const struct sockaddr *remote, SlirpReadCb read_cb,
+			  void *read_opaque, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	struct handover h;
+	if (read_handover(read_cb, read_opaque, &h) < 0)
+		return -1; /* the stream is bad: the caller refuses it */
+	char name[64];
+	conn_name(guest, remote, name, sizeof(name));
+	const char *why = NULL;
+	int fd = take_socket(s, &h, &why);
+	if (fd < 0) {
+		log_warn("%s: TCP connection %s not taken over (%s): the guest will see it reset",
+			 s->nb.migration ? "migration" : "user network state", name, why);
+		return -1;
+	}
+	log_debug("migration: TCP connection %s taken over (fd %d)", name, fd);
+	return fd;
+}
+#endif
+
+/* Payload: u32 slirp_state_version(), then libslirp's own stream (with the
+ * TCP connections and their host sockets' identities during a live
+ * migration, SLIRP_HAS_SOCKET_STATE). Called with the thread parked (or
+ * not started): libslirp is single-threaded. */
 static void slirp_save(struct net_backend *nb, struct state_buf *b)
 {
 	struct net_slirp *s = (struct net_slirp *)nb;
 	state_put_u32(b, (uint32_t)slirp_state_version());
+#ifdef SLIRP_HAS_SOCKET_STATE
+	if (nb->migration) {
+		slirp_state_save_sockets(s->slirp, state_write_cb, b, save_socket_cb, s);
+		return;
+	}
+#else
+	if (nb->migration)
+		log_warn("migration: this build uses the system libslirp, which cannot carry TCP connections: "
+			 "the guest's connections through user networking will be reset on the destination");
+#endif
 	slirp_state_save(s->slirp, state_write_cb, b);
 }
 
@@ -402,7 +580,13 @@ static int slirp_load(struct net_backend *nb, const void *data, size_t len, stru
 	if (version > (uint32_t)slirp_state_version())
 		return verr_set(err, EINVAL, "user network state: version %u is newer than this libslirp's (%d)",
 				version, slirp_state_version());
+#ifdef SLIRP_HAS_SOCKET_STATE
+	/* connections in a stream that is not a live migration (a hostile
+	 * snapshot) are read and dropped: load_socket_cb checks the mode */
+	int r = slirp_state_load_sockets(s->slirp, (int)version, state_read_cb, &c, load_socket_cb, s);
+#else
 	int r = slirp_state_load(s->slirp, (int)version, state_read_cb, &c);
+#endif
 	if (r < 0 || c.bad)
 		return verr_set(err, EINVAL, "user network state: libslirp refused it (%s)",
 				c.bad ? "truncated" : strerror(-r));
@@ -535,6 +719,15 @@ int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err
 		slirp_destroy(&s->nb);
 		return -1;
 	}
+#ifdef SLIRP_HAS_SOCKET_STATE
+	/* no boot id (no /proc): all zeros, which no boot id equals */
+	int bfd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (bfd >= 0) {
+		if (read(bfd, s->boot_id, sizeof(s->boot_id)) != (ssize_t)sizeof(s->boot_id))
+			memset(s->boot_id, 0, sizeof(s->boot_id));
+		close(bfd);
+	}
+#endif
 	SlirpConfig cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.version = 1;

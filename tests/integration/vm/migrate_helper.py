@@ -2,7 +2,9 @@
 """Host-side helpers for tests/integration/vm/migrate.sh.
 
   server PORTFILE LOG     TCP server on 127.0.0.1 (port written to PORTFILE):
-                          logs "conn N" per connection and every line received
+                          logs "conn N" per connection, every line received
+                          and "closed N"; answers each "T: SEQ ..." line with
+                          "E: SEQ" on the same connection (data to the guest)
   fake-dest PORTFILE N    accepts one connection, reads N bytes, then dies
                           (a destination killed in the middle of precopy)
   proxy PORTFILE DEST_PORT MODE N
@@ -43,7 +45,14 @@ def server(portfile, log):
             buf += d
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                out.write(line.decode(errors="replace").strip() + "\n")
+                line = line.decode(errors="replace").strip()
+                out.write(line + "\n")
+                f = line.split()
+                if len(f) >= 2 and f[0] == "T:":
+                    try:
+                        c.sendall(("E: %s\n" % f[1]).encode())
+                    except OSError:
+                        pass
 
     while True:
         c, _ = s.accept()
