@@ -159,7 +159,7 @@ check_guest() {
 	log=$2
 	shift 2
 	cat "$@" | tr -d '\r' >"$tmp/console"
-	python3 - "$tmp/console" "$log" "$moved_at" <<'PY' || fail "continuity (see above)"
+	python3 - "$tmp/console" "$log" "$moved_at" <<'PY' || fail "continuity or the TCP connection (see above)"
 import re, sys
 cons = [int(x) for x in re.findall(r"^C: (\d+)$", open(sys.argv[1]).read(), re.M)]
 if not cons or cons != list(range(1, len(cons) + 1)):
