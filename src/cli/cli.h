@@ -9,5 +9,7 @@ int cli_runtime_main(int argc, char **argv);
 int cli_image_main(int argc, char **argv);
 /* `vessel vm migrate` (vm_migrate.c); argv[0] is "migrate". */
 int cli_vm_migrate(int argc, char **argv);
+/* `vessel vm migrate-postcopy`: POST /vm/migration/postcopy (vm_migrate.c). */
+int cli_vm_migrate_postcopy(int argc, char **argv);
 
 #endif

@@ -30,7 +30,8 @@ static void vm_usage(FILE *f)
 	      "       vessel vm snapshot --api-socket PATH [--paused] FILE\n"
 	      "       vessel vm run --incoming tcp:HOST:PORT --memory SIZE [--disk ...] [--net ...]\n"
 	      "       vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
-	      "                         [--max-downtime-ms N] [--wait] [--json]\n"
+	      "                         [--precopy-rounds N] [--max-downtime-ms N] [--wait] [--json]\n"
+	      "       vessel vm migrate-postcopy --api-socket PATH\n"
 	      "\n"
 	      "Runs a RISC-V RV64GC virtual machine (QEMU `virt` compatible board) in the\n"
 	      "foreground with its console on stdio. Ctrl-A x quits, Ctrl-A h helps.\n"
@@ -779,6 +780,8 @@ int cli_vm_main(int argc, char **argv)
 		return vm_clone(argc - 1, argv + 1);
 	if (strcmp(argv[1], "migrate") == 0)
 		return cli_vm_migrate(argc - 1, argv + 1);
+	if (strcmp(argv[1], "migrate-postcopy") == 0)
+		return cli_vm_migrate_postcopy(argc - 1, argv + 1);
 	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown", "snapshot" };
 	for (size_t i = 0; i < ARRAY_SIZE(client_cmds); i++)
 		if (strcmp(argv[1], client_cmds[i]) == 0)

@@ -19,14 +19,18 @@
 static void migrate_usage(FILE *f)
 {
 	fputs("usage: vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
-	      "                         [--max-downtime-ms N] [--wait] [--json]\n"
+	      "                         [--precopy-rounds N] [--max-downtime-ms N] [--wait] [--json]\n"
+	      "       vessel vm migrate-postcopy --api-socket PATH\n"
 	      "\n"
 	      "Moves the running VM to a `vessel vm run --incoming tcp:HOST:PORT` process.\n"
 	      "precopy (default) copies memory while the guest runs, then pauses it for the\n"
 	      "last pages (at most --max-downtime-ms at the measured bandwidth, default 20);\n"
-	      "postcopy starts the guest on the destination at once and moves memory after.\n"
+	      "postcopy starts the guest on the destination at once and moves memory after,\n"
+	      "after up to --precopy-rounds precopy rounds (default 0).\n"
 	      "With --wait, shows progress and the final figures; without, returns once\n"
 	      "the migration is under way (follow it with GET /vm/migration).\n"
+	      "migrate-postcopy switches a running migration to postcopy after its current\n"
+	      "precopy round (for a guest that writes memory faster than precopy copies it).\n"
 	      "Exit status: 0 done (or started), 1 failed, 2 bad usage.\n",
 	      f);
 }
@@ -77,13 +81,14 @@ int cli_vm_migrate(int argc, char **argv)
 		{ "to", required_argument, NULL, 't' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "max-downtime-ms", required_argument, NULL, 'd' },
+		{ "precopy-rounds", required_argument, NULL, 'r' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL, *to = NULL, *mode = "precopy";
-	long long downtime = 0;
+	long long downtime = 0, rounds = -1;
 	bool wait = false, json_out = false;
 	int c;
 	optind = 1;
@@ -108,6 +113,16 @@ int cli_vm_migrate(int argc, char **argv)
 			}
 			break;
 		}
+		case 'r': {
+			char *end;
+			rounds = strtoll(optarg, &end, 10);
+			if (!*optarg || *end || rounds < 0 || rounds > VM_API_MAX_PRECOPY_ROUNDS) {
+				fprintf(stderr, "vessel vm migrate: --precopy-rounds '%s': expected 0 to %d\n", optarg,
+					VM_API_MAX_PRECOPY_ROUNDS);
+				return 2;
+			}
+			break;
+		}
 		case 'w': wait = true; break;
 		case 'j': json_out = true; break;
 		case 'h': migrate_usage(stdout); return 0;
@@ -119,10 +134,16 @@ int cli_vm_migrate(int argc, char **argv)
 			optind != argc ? "unexpected argument" : "--api-socket PATH and --to tcp:HOST:PORT are required");
 		return 2;
 	}
+	if (rounds >= 0 && strcmp(mode, "postcopy")) {
+		fprintf(stderr, "vessel vm migrate: --precopy-rounds needs --mode postcopy\n");
+		return 2;
+	}
 	struct post_job j = { .sock = sock };
 	j.body = json_pack("{s:s, s:s}", "to", to, "mode", mode);
 	if (downtime)
 		json_object_set_new(j.body, "max_downtime_ms", json_integer(downtime));
+	if (rounds >= 0)
+		json_object_set_new(j.body, "precopy_rounds", json_integer(rounds));
 	pthread_t t;
 	if (pthread_create(&t, NULL, post_main, &j) != 0) {
 		fprintf(stderr, "vessel vm migrate: cannot start a thread\n");
@@ -177,5 +198,47 @@ int cli_vm_migrate(int argc, char **argv)
 		       jint(j.reply, "iterations"), jint(j.reply, "bytes"));
 	}
 	json_decref(j.reply);
+	return ret;
+}
+
+int cli_vm_migrate_postcopy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "api-socket", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': sock = optarg; break;
+		case 'h': migrate_usage(stdout); return 0;
+		default: migrate_usage(stderr); return 2;
+		}
+	}
+	if (!sock || optind != argc) {
+		fprintf(stderr, "vessel vm migrate-postcopy: %s\n",
+			optind != argc ? "unexpected argument" : "--api-socket PATH is required");
+		return 2;
+	}
+	long status = 0;
+	json_t *reply = NULL;
+	struct verr *e = NULL;
+	if (vm_api_call(sock, "POST", "/vm/migration/postcopy", NULL, &status, &reply, &e) < 0) {
+		fprintf(stderr, "vessel vm migrate-postcopy: %s\n", e->msg);
+		verr_free(e);
+		return 1;
+	}
+	int ret = 0;
+	if (status != 204) {
+		fprintf(stderr, "vessel vm migrate-postcopy: %s (HTTP %ld)\n", reply ? jstr(reply, "error") : "no answer",
+			status);
+		ret = 1;
+	} else {
+		printf("switching to postcopy after the current precopy round\n");
+	}
+	json_decref(reply);
 	return ret;
 }

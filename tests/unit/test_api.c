@@ -39,15 +39,20 @@ struct fake_vm {
 	uint64_t last_downtime;
 	volatile bool release_migration;
 	volatile int migrated; /* calls of the migrated hook */
+	bool postcopy_asked;
+	unsigned last_precopy_rounds;
 };
 
 static json_t *fake_info(void *opaque, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
 	pthread_mutex_lock(&vm->lock);
-	json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:{s:{s:I}}}", "state", vm->paused ? "paused" : "running",
-			      "cpus", 2, "memory", (json_int_t)256 << 20, "uptime_ms", (json_int_t)1234,
-			      "devices", "virtio-blk0", "reads", (json_int_t)7);
+	json_t *j = json_pack("{s:s,s:s,s:i,s:I,s:I,s:{s:{s:I}}}", "state", vm->paused ? "paused" : "running",
+			      "operation", vm->migrating == 1 ? "migrating" : "none", "cpus", 2, "memory",
+			      (json_int_t)256 << 20, "uptime_ms", (json_int_t)1234, "devices", "virtio-blk0", "reads",
+			      (json_int_t)7);
+	if (vm->migrating == 1)
+		json_object_set_new(j, "operation_phase", json_string("precopy"));
 	pthread_mutex_unlock(&vm->lock);
 	return j;
 }
@@ -107,6 +112,7 @@ static int fake_migrate(void *opaque, const struct vm_api_migrate_req *req, json
 	pthread_mutex_unlock(&vm->lock);
 	snprintf(vm->last_to, sizeof(vm->last_to), "%s", req->to);
 	vm->last_downtime = req->max_downtime_ms;
+	vm->last_precopy_rounds = req->precopy_rounds;
 	/* a long operation: waits until the test has seen its progress */
 	for (int i = 0; i < 500 && !vm->release_migration; i++)
 		usleep(10000);
@@ -129,6 +135,16 @@ static json_t *fake_migration(void *opaque, struct verr **err)
 	return j;
 }
 
+static int fake_migrate_postcopy(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	pthread_mutex_lock(&vm->lock);
+	int r = vm->migrating == 1 ? 0 : verr_set(err, EALREADY, "no migration is running");
+	vm->postcopy_asked |= r == 0;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 static void fake_migrated(void *opaque)
 {
 	struct fake_vm *vm = opaque;
@@ -146,6 +162,7 @@ static const struct vm_api_ops fake_ops = {
     .migrate = fake_migrate,
     .migration_status = fake_migration,
     .migrated = fake_migrated,
+    .migrate_postcopy = fake_migrate_postcopy,
 };
 
 /* ---- the OpenAPI checker ---- */
@@ -437,6 +454,7 @@ static void test_routes(void **state)
 	r = call("GET", "/vm/migration", NULL, 200);
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "none");
 	json_decref(r);
+	expect_error("POST", "/vm/migration/postcopy", NULL, 409, "switch to postcopy: no migration is running");
 	vm.release_migration = true;
 	body =
 	    json_pack("{s:s,s:s,s:i}", "to", "tcp:127.0.0.1:4444", "mode", "precopy", "max_downtime_ms", 50);
@@ -511,6 +529,14 @@ static void test_bad_requests(void **state)
 		     400, "max_downtime_ms");
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"disks\":\"move\"}",
 		     400, "\"disks\"");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\",\"precopy_rounds\":2}",
+		     400, "\"precopy_rounds\" is for");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"postcopy\",\"precopy_rounds\":31}",
+		     400, "from 0 to 30");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"postcopy\",\"precopy_rounds\":-1}",
+		     400, "from 0 to 30");
+	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"postcopy\",\"precopy_rounds\":\"2\"}",
+		     400, "precopy_rounds");
 }
 
 static void test_body_limit(void **state)
@@ -599,6 +625,11 @@ static void test_concurrent(void **state)
 			usleep(5000);
 	}
 	assert_true(seen_active);
+	/* switched to postcopy while it runs */
+	assert_false(vm.postcopy_asked);
+	assert_null(call("POST", "/vm/migration/postcopy", NULL, 204));
+	assert_true(vm.postcopy_asked);
+	expect_error("POST", "/vm/migration/postcopy", "{\"now\":1}", 400, "unknown field 'now'");
 	/* a second migration meanwhile: wrong state */
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\"}", 409,
 		     "already running");

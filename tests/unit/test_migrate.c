@@ -284,6 +284,8 @@ struct dest_job {
 	char err[256];
 	pthread_t thread;
 	bool touch_after_start; /* a "vCPU" reads every page once running */
+	bool wait_switch;	/* start reading once switch_asked */
+	bool refuse;		/* refuse the VM's state (refuse_dst_ops) */
 	size_t kill_after;	/* >0: read this many bytes, then drop the connection */
 	pthread_t vcpu;
 	bool vcpu_started;
@@ -317,6 +319,21 @@ static int dest_touch_start(void *opaque, struct verr **err)
 
 static const struct migrate_dest_ops touch_dst_ops = { fake_load, dest_touch_start };
 
+/* A destination that refuses the state (as one without userfaultfd refuses
+ * the postcopy switch): it fails before it runs the VM. */
+static int refuse_load(void *opaque, const struct snap_section *sec, struct verr **err)
+{
+	(void)opaque;
+	return verr_set(err, EINVAL, "section %s refused", sec->name);
+}
+
+static const struct migrate_dest_ops refuse_dst_ops = { refuse_load, dest_touch_start };
+
+/* With next_switch: the destination reads nothing until the switch was
+ * asked for, so the source cannot finish round 0 (it waits for the
+ * destination to catch up) before the request: deterministic. */
+static atomic_bool switch_asked;
+
 static void *dest_main(void *arg)
 {
 	struct dest_job *j = arg;
@@ -336,7 +353,10 @@ static void *dest_main(void *arg)
 		j->ret = -2;
 		return NULL;
 	}
-	j->ret = migrate_dest_run(fd, j->vm.ram, VM_SIZE, &touch_dst_ops, &j->vm, &j->prog, &err);
+	for (int i = 0; i < 2000 && j->wait_switch && !atomic_load(&switch_asked); i++)
+		usleep(10000);
+	j->ret = migrate_dest_run(fd, j->vm.ram, VM_SIZE, j->refuse ? &refuse_dst_ops : &touch_dst_ops, &j->vm,
+				  &j->prog, &err);
 	if (j->ret < 0) {
 		snprintf(j->err, sizeof(j->err), "%s", err->msg);
 		verr_free(err);
@@ -372,23 +392,51 @@ static void dest_join(struct dest_job *j)
 /* Limits for the next migrate_and_check (0: defaults), and what it saw. */
 static uint64_t next_downtime_ms;
 static unsigned next_max_rounds, last_pauses, last_rounds;
+static bool next_switch; /* ask for the postcopy switch as soon as it runs */
+static enum migrate_mode last_mode;
 
-static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool precopy_round, bool touch)
+/* Asks st's migration to switch to postcopy as soon as it is active. */
+static void *switch_main(void *arg)
+{
+	struct migrate_status *st = arg;
+	for (int i = 0; i < 20000; i++) {
+		struct migrate_progress pr;
+		migrate_status_get(st, &pr);
+		if (pr.state == MIGRATE_ACTIVE) {
+			struct verr *e = NULL;
+			if (migrate_status_request_postcopy(st, &e) < 0)
+				fail_msg("switch to postcopy: %s", e->msg);
+			atomic_store(&switch_asked, true);
+			return NULL;
+		}
+		usleep(1000);
+	}
+	fail_msg("the migration did not start");
+	return NULL;
+}
+
+static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, unsigned precopy_rounds, bool touch)
 {
 	struct fake_vm src;
 	fake_init(&src, dirty_pages);
 	fake_run(&src);
 	usleep(20000);
-	struct dest_job j = { .touch_after_start = touch };
+	struct dest_job j = { .touch_after_start = touch, .wait_switch = next_switch };
+	atomic_store(&switch_asked, false);
 	char uri[64];
 	dest_start(&j, uri, sizeof(uri));
 
 	struct migrate_status st;
 	migrate_status_init(&st);
 	struct migrate_params p = { .to = uri, .mode = mode, .max_downtime_ms = next_downtime_ms ? next_downtime_ms : 5,
-				    .max_rounds = next_max_rounds, .postcopy_precopy_round = precopy_round };
+				    .max_rounds = next_max_rounds, .precopy_rounds = precopy_rounds };
 	struct verr *err = NULL;
+	pthread_t sw;
+	if (next_switch)
+		assert_int_equal(pthread_create(&sw, NULL, switch_main, &st), 0);
 	int r = migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err);
+	if (next_switch)
+		pthread_join(sw, NULL);
 	if (r < 0)
 		fail_msg("source: %s", err->msg);
 	dest_join(&j);
@@ -410,11 +458,12 @@ static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool
 	for (unsigned pg = 0; pg < VM_PAGES; pg++)
 		if (memcmp(src.ram + (uint64_t)pg * PG, j.vm.ram + (uint64_t)pg * PG, PG) != 0)
 			fail_msg("page %u differs", pg);
-	if (mode == MIGRATE_PRECOPY)
+	if (mode == MIGRATE_PRECOPY && pr.mode == MIGRATE_PRECOPY)
 		assert_int_equal(src.pauses, src.resumes + 1);
 	assert_int_equal(src.stops, 1);
 	last_pauses = src.pauses;
 	last_rounds = pr.round;
+	last_mode = pr.mode;
 	migrate_status_destroy(&st);
 	fake_fini(&src);
 	munmap(j.vm.ram, VM_SIZE);
@@ -423,13 +472,13 @@ static void migrate_and_check(enum migrate_mode mode, unsigned dirty_pages, bool
 static void test_precopy_idle(void **state)
 {
 	(void)state;
-	migrate_and_check(MIGRATE_PRECOPY, 0, false, false);
+	migrate_and_check(MIGRATE_PRECOPY, 0, 0, false);
 }
 
 static void test_precopy_dirtying(void **state)
 {
 	(void)state;
-	migrate_and_check(MIGRATE_PRECOPY, 600, false, false);
+	migrate_and_check(MIGRATE_PRECOPY, 600, 0, false);
 }
 
 /* A guest that rewrites every page as fast as it can, against a 1 ms
@@ -441,7 +490,7 @@ static void test_precopy_heavy_writer(void **state)
 	(void)state;
 	next_downtime_ms = 1;
 	next_max_rounds = 12;
-	migrate_and_check(MIGRATE_PRECOPY, 1000, false, false);
+	migrate_and_check(MIGRATE_PRECOPY, 1000, 0, false);
 	next_downtime_ms = 0;
 	next_max_rounds = 0;
 	print_message("heavy writer: %u rounds, %u pauses\n", last_rounds, last_pauses);
@@ -463,13 +512,48 @@ static void test_throttle_rule(void **state)
 static void test_postcopy(void **state)
 {
 	(void)state;
-	migrate_and_check(MIGRATE_POSTCOPY, 0, false, true);
+	migrate_and_check(MIGRATE_POSTCOPY, 0, 0, true);
 }
 
 static void test_postcopy_after_round(void **state)
 {
 	(void)state;
-	migrate_and_check(MIGRATE_POSTCOPY, 300, true, true);
+	migrate_and_check(MIGRATE_POSTCOPY, 300, 1, true);
+}
+
+/* Up to three precopy rounds, then the switch; the pages rewritten since
+ * their last round are dropped on the destination and come again. */
+static void test_postcopy_after_rounds(void **state)
+{
+	(void)state;
+	next_downtime_ms = 1;
+	migrate_and_check(MIGRATE_POSTCOPY, 1000, 3, true);
+	next_downtime_ms = 0;
+	assert_int_equal(last_mode, MIGRATE_POSTCOPY);
+	assert_true(last_rounds >= 1 && last_rounds <= 3);
+}
+
+/* A precopy that would not converge (every page rewritten, 1 ms downtime,
+ * 30 rounds) is switched to postcopy while it runs
+ * (migrate-start-postcopy): it ends as postcopy, RAM exact. */
+static void test_precopy_switched_to_postcopy(void **state)
+{
+	(void)state;
+	next_downtime_ms = 1;
+	next_switch = true;
+	migrate_and_check(MIGRATE_PRECOPY, 1000, 0, true);
+	next_switch = false;
+	next_downtime_ms = 0;
+	assert_int_equal(last_mode, MIGRATE_POSTCOPY);
+	print_message("switched after %u rounds\n", last_rounds);
+	/* no migration: nothing to switch */
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct verr *e = NULL;
+	assert_int_equal(migrate_status_request_postcopy(&st, &e), -1);
+	assert_int_equal(e->errnum, EALREADY);
+	verr_free(e);
+	migrate_status_destroy(&st);
 }
 
 /* The destination drops the connection in the middle of precopy: the
@@ -509,6 +593,40 @@ static void test_precopy_dest_dies(void **state)
 		pthread_mutex_unlock(&src.lock);
 	}
 	assert_true(runs);
+	migrate_status_destroy(&st);
+	fake_fini(&src);
+	munmap(j.vm.ram, VM_SIZE);
+}
+
+/* The destination fails after the postcopy switch was sent but before it
+ * ran the VM, and says so: the VM is not lost, the source resumes it. */
+static void test_postcopy_refused_before_start(void **state)
+{
+	(void)state;
+	struct fake_vm src;
+	fake_init(&src, 50);
+	fake_run(&src);
+	struct dest_job j = { .refuse = true };
+	char uri[64];
+	dest_start(&j, uri, sizeof(uri));
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct migrate_params p = { .to = uri, .mode = MIGRATE_POSTCOPY, .precopy_rounds = 1 };
+	struct verr *err = NULL;
+	assert_int_equal(migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err), -1);
+	dest_join(&j);
+	assert_int_equal(j.ret, -1);
+	assert_false(j.prog.vm_lost);
+	struct migrate_progress pr;
+	migrate_status_get(&st, &pr);
+	assert_int_equal(pr.state, MIGRATE_FAILED);
+	assert_false(pr.vm_lost);
+	verr_free(err);
+	pthread_mutex_lock(&src.lock);
+	assert_int_equal(src.stops, 1);
+	assert_int_equal(src.pauses, src.resumes);
+	assert_false(src.pause_req);
+	pthread_mutex_unlock(&src.lock);
 	migrate_status_destroy(&st);
 	fake_fini(&src);
 	munmap(j.vm.ram, VM_SIZE);
@@ -685,6 +803,9 @@ int main(void)
 		cmocka_unit_test(test_throttle_rule),
 		cmocka_unit_test(test_postcopy),
 		cmocka_unit_test(test_postcopy_after_round),
+		cmocka_unit_test(test_postcopy_after_rounds),
+		cmocka_unit_test(test_precopy_switched_to_postcopy),
+		cmocka_unit_test(test_postcopy_refused_before_start),
 		cmocka_unit_test(test_precopy_dest_dies),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_dest_hostile),

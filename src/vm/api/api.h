@@ -34,6 +34,9 @@
  * stopped by force, by default and at most. */
 #define VM_API_SHUTDOWN_DEFAULT_S 10
 #define VM_API_SHUTDOWN_MAX_S 3600
+/* POST /vm/migrate: most precopy rounds before a postcopy switch (the
+ * migration engine's round limit). */
+#define VM_API_MAX_PRECOPY_ROUNDS 30
 
 /* A validated POST /vm/migrate request (strings borrowed for the call). */
 struct vm_api_migrate_req {
@@ -41,13 +44,16 @@ struct vm_api_migrate_req {
 	const char *mode;	  /* "precopy" or "postcopy" */
 	uint64_t max_downtime_ms; /* 0 = the owner's default */
 	const char *disks;	  /* "shared" (default) or "copy" */
+	unsigned precopy_rounds;  /* postcopy: precopy rounds first (0..VM_API_MAX_PRECOPY_ROUNDS) */
 };
 
 /* Callbacks left NULL answer 501 (not available). */
 struct vm_api_ops {
 	/* GET /vm: a new JSON object with at least "state" ("running" |
-	 * "paused" | "shutting-down" | "migrating"), "cpus", "memory" (bytes)
-	 * and "uptime_ms"; more fields (per-device counters) are welcome.
+	 * "paused" | "shutting-down" | "migrated"), "operation" ("none" |
+	 * "migrating", with "operation_phase" unless none), "cpus", "memory"
+	 * (bytes) and "uptime_ms"; more fields (per-device counters) are
+	 * welcome.
 	 * The server takes ownership of the returned reference. */
 	json_t *(*get_info)(void *opaque, struct verr **err);
 	/* POST /vm/pause and /vm/resume: 0 once done; EALREADY if already in
@@ -69,6 +75,10 @@ struct vm_api_ops {
 	/* GET /vm/migration: progress of the current or last migration: at
 	 * least "status" ("none" | "active" | "completed" | "failed"). */
 	json_t *(*migration_status)(void *opaque, struct verr **err);
+	/* POST /vm/migration/postcopy: asks the running precopy to switch to
+	 * postcopy after its current round; 0 once asked (the switch happens
+	 * later: GET /vm/migration shows it), EALREADY when no precopy runs. */
+	int (*migrate_postcopy)(void *opaque, struct verr **err);
 	/* Optional: called once a 200 answer to POST /vm/migrate has been
 	 * sent (or its client went away). The VM runs elsewhere now; the owner
 	 * ends this one here, not in migrate, so the answer is not lost. */

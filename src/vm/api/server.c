@@ -243,7 +243,7 @@ static bool migrate_target_valid(const char *to)
 
 static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 {
-	static const char *const fields[] = {"to", "mode", "max_downtime_ms", "disks", NULL};
+	static const char *const fields[] = {"to", "mode", "max_downtime_ms", "disks", "precopy_rounds", NULL};
 	if (!body) {
 		reply_error(out, 400, "migrate: a JSON body with \"to\" and \"mode\" is required");
 		return;
@@ -252,6 +252,7 @@ static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 		return;
 	json_t *to = json_object_get(body, "to"), *mode = json_object_get(body, "mode");
 	json_t *dt = json_object_get(body, "max_downtime_ms"), *disks = json_object_get(body, "disks");
+	json_t *rounds = json_object_get(body, "precopy_rounds");
 	if (!json_is_string(to) || !migrate_target_valid(json_string_value(to))) {
 		reply_error(out, 400, "migrate: \"to\" must be \"tcp:HOST:PORT\"");
 		return;
@@ -270,11 +271,22 @@ static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 		reply_error(out, 400, "migrate: \"disks\" must be \"shared\" or \"copy\"");
 		return;
 	}
+	if (rounds && (!json_is_integer(rounds) || json_integer_value(rounds) < 0 ||
+		       json_integer_value(rounds) > VM_API_MAX_PRECOPY_ROUNDS)) {
+		reply_error(out, 400, "migrate: \"precopy_rounds\" must be an integer from 0 to 30");
+		return;
+	}
+	if (rounds && strcmp(json_string_value(mode), "postcopy")) {
+		reply_error(out, 400, "migrate: \"precopy_rounds\" is for \"mode\": \"postcopy\" (a precopy "
+				      "runs its rounds until it converges)");
+		return;
+	}
 	struct vm_api_migrate_req req = {
 	    .to = json_string_value(to),
 	    .mode = json_string_value(mode),
 	    .max_downtime_ms = dt ? (uint64_t)json_integer_value(dt) : 0,
 	    .disks = disks ? json_string_value(disks) : "shared",
+	    .precopy_rounds = rounds ? (unsigned)json_integer_value(rounds) : 0,
 	};
 	struct verr *e = NULL;
 	json_t *result = NULL;
@@ -304,6 +316,11 @@ static void route_migration(struct vm_api *a, json_t *body, struct api_reply *ou
 	out->json = st;
 }
 
+static void route_migrate_postcopy(struct vm_api *a, json_t *body, struct api_reply *out)
+{
+	route_simple(a, body, out, a->ops->migrate_postcopy, "switch to postcopy");
+}
+
 static const struct api_route {
 	const char *path;
 	const char *method;
@@ -316,6 +333,7 @@ static const struct api_route {
     {"/vm/snapshot", "POST", route_snapshot},
     {"/vm/migrate", "POST", route_migrate},
     {"/vm/migration", "GET", route_migration},
+    {"/vm/migration/postcopy", "POST", route_migrate_postcopy},
 };
 
 /* An owner may leave callbacks it does not implement NULL: 501. */
@@ -334,6 +352,8 @@ static bool route_available(const struct vm_api *a, route_fn fn)
 		return o->snapshot;
 	if (fn == route_migrate)
 		return o->migrate;
+	if (fn == route_migrate_postcopy)
+		return o->migrate_postcopy;
 	return o->migration_status;
 }
 

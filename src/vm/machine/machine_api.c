@@ -10,12 +10,28 @@
 #include "vm/machine/migration.h"
 #include "vm/machine/vmstate.h"
 
+/* "state" is what the vCPUs do (QEMU's query-status: running, paused,
+ * and postmigrate as "migrated": the VM runs at a destination now and this
+ * process is about to exit); "operation" what holds the VM meanwhile
+ * (Proxmox's lock: migrate, snapshot), with its "operation_phase". */
 static json_t *api_get_info(void *opaque, struct verr **err)
 {
 	struct machine *m = opaque;
 	pthread_mutex_lock(&m->lock);
 	const char *state = m->shut_stage != SHUT_NONE ? "shutting-down" : m->paused ? "paused" : "running";
+	bool has_migration = m->migration != NULL;
 	pthread_mutex_unlock(&m->lock);
+	const char *operation = "none", *phase = NULL;
+	if (has_migration) {
+		struct migrate_progress pr;
+		machine_migration_progress(m, &pr);
+		if (pr.state == MIGRATE_COMPLETED) {
+			state = "migrated";
+		} else if (pr.state == MIGRATE_ACTIVE) {
+			operation = "migrating";
+			phase = pr.phase;
+		}
+	}
 	json_t *devs = json_object();
 	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
 		if (!m->vblk[i])
@@ -50,8 +66,13 @@ static json_t *api_get_info(void *opaque, struct verr **err)
 	json_t *info = json_pack("{s:s, s:i, s:I, s:I, s:o}", "state", state, "cpus", (int)m->cfg.nr_cpus, "memory",
 				 (json_int_t)m->sh.ram_size, "uptime_ms",
 				 (json_int_t)((now_ns() - m->created_ns) / 1000000), "devices", devs);
-	if (!info)
+	if (info) {
+		json_object_set_new(info, "operation", json_string(operation));
+		if (phase)
+			json_object_set_new(info, "operation_phase", json_string(phase));
+	} else {
 		verr_set(err, ENOMEM, "build the answer");
+	}
 	return info;
 }
 
@@ -88,6 +109,7 @@ static const struct vm_api_ops machine_api_ops = {
 	.snapshot = api_snapshot,
 	.migrate = machine_api_migrate, /* migration.c */
 	.migration_status = machine_api_migration_status,
+	.migrate_postcopy = machine_api_migrate_postcopy,
 	.migrated = machine_api_migrated,
 };
 

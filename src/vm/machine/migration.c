@@ -214,6 +214,8 @@ json_t *migrate_progress_json(const struct migrate_progress *p)
 		json_object_set_new(o, "downtime_ms", json_real(round_ms(p->downtime_us)));
 		json_object_set_new(o, "source_downtime_ms", json_real(round_ms(p->stop_to_sent_us)));
 	}
+	if (o && p->postcopy_requested)
+		json_object_set_new(o, "postcopy_requested", json_true());
 	if (o && p->state == MIGRATE_FAILED) {
 		json_object_set_new(o, "error", json_string(p->error));
 		json_object_set_new(o, "vm_lost", json_boolean(p->vm_lost));
@@ -224,7 +226,8 @@ json_t *migrate_progress_json(const struct migrate_progress *p)
 int machine_api_migrate(void *opaque, const struct vm_api_migrate_req *req, json_t **result, struct verr **err)
 {
 	struct machine *m = opaque;
-	struct migrate_params p = { .to = req->to, .max_downtime_ms = req->max_downtime_ms };
+	struct migrate_params p = { .to = req->to, .max_downtime_ms = req->max_downtime_ms,
+				    .precopy_rounds = req->precopy_rounds };
 	if (migrate_mode_parse(req->mode, &p.mode) < 0)
 		return verr_set(err, EINVAL, "mode '%s' is not precopy or postcopy", req->mode);
 	if (req->disks && strcmp(req->disks, "shared") != 0)
@@ -249,6 +252,14 @@ void machine_api_migrated(void *opaque)
 {
 	/* The VM lives on at the destination. */
 	machine_request_quit(opaque, 0);
+}
+
+int machine_api_migrate_postcopy(void *opaque, struct verr **err)
+{
+	if (migrate_status_request_postcopy(&migration_of(opaque)->st, err) < 0)
+		return -1;
+	log_info("migration: switching to postcopy after the current precopy round");
+	return 0;
 }
 
 json_t *machine_api_migration_status(void *opaque, struct verr **err)

@@ -34,6 +34,9 @@ json_t *migrate_progress_json(const struct migrate_progress *p);
  * destination. */
 int machine_api_migrate(void *opaque, const struct vm_api_migrate_req *req, json_t **result, struct verr **err);
 json_t *machine_api_migration_status(void *opaque, struct verr **err);
+/* POST /vm/migration/postcopy: the running migration switches to postcopy
+ * after its current precopy round (migrate_status_request_postcopy). */
+int machine_api_migrate_postcopy(void *opaque, struct verr **err);
 void machine_api_migrated(void *opaque);
 
 /* Frees the migration state of m (machine_destroy). */

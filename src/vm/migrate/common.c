@@ -65,6 +65,20 @@ int migrate_mode_parse(const char *s, enum migrate_mode *out)
 	return 0;
 }
 
+int migrate_status_request_postcopy(struct migrate_status *st, struct verr **err)
+{
+	pthread_mutex_lock(&st->lock);
+	int r = 0;
+	if (st->p.state != MIGRATE_ACTIVE)
+		r = verr_set(err, EALREADY, "no migration is running");
+	else if (strcmp(st->p.phase, "setup") && strcmp(st->p.phase, "precopy"))
+		r = verr_set(err, EALREADY, "the migration is past its precopy rounds (phase %s)", st->p.phase);
+	else
+		st->p.postcopy_requested = true;
+	pthread_mutex_unlock(&st->lock);
+	return r;
+}
+
 void mig_rp_encode(uint8_t *buf, uint32_t type, uint64_t arg)
 {
 	le32_put(buf, MIG_RP_MAGIC);

@@ -195,11 +195,14 @@ static void fault_stop(struct dst *d)
 }
 
 /* "mig-postcopy": drop stale pages, then catch every access to a missing
- * page before the VM starts. */
+ * page before the VM starts. A precopy stream may switch here too (the
+ * source was asked to, after its precopy rounds). */
 static int enter_postcopy(struct dst *d, const struct snap_section *sec, struct verr **err)
 {
-	if (d->mode != MIGRATE_POSTCOPY || d->postcopy_seen)
+	if (d->postcopy_seen)
 		return verr_set(err, EINVAL, "unexpected section %s", sec->name);
+	d->mode = MIGRATE_POSTCOPY;
+	d->out->mode = MIGRATE_POSTCOPY;
 	struct state_cursor c;
 	state_cursor_init(&c, sec->data, sec->len);
 	if (state_get_u64(&c) != d->npages || sec->len != 8 + d->nwords * 8)

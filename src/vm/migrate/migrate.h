@@ -20,11 +20,13 @@
  *             state, end; the destination verifies the whole stream, starts
  *             and acknowledges. Any failure before that acknowledgement
  *             resumes the source as if nothing happened.
- *   postcopy: (optionally one precopy round), pause, state; the destination
- *             starts at once with its RAM registered with userfaultfd
- *             (missing mode) and asks for pages its vCPUs touch, while the
- *             source pushes the rest. A failure after the switch loses the
- *             VM: neither side has all of its state.
+ *   postcopy: (optionally up to precopy_rounds precopy rounds), pause,
+ *             state; the destination starts at once with its RAM
+ *             registered with userfaultfd (missing mode) and asks for pages
+ *             its vCPUs touch, while the source pushes the rest. A failure
+ *             after the switch loses the VM: neither side has all of its
+ *             state. A running precopy can be switched to postcopy
+ *             (migrate_status_request_postcopy): after its current round.
  */
 #ifndef VESSEL_VM_MIGRATE_MIGRATE_H
 #define VESSEL_VM_MIGRATE_MIGRATE_H
@@ -59,6 +61,7 @@ struct migrate_progress {
 				   * (what QEMU reports as downtime) */
 	uint64_t page_requests;	  /* postcopy: pages the destination asked for */
 	bool vm_lost;		  /* failed after a postcopy switch */
+	bool postcopy_requested;  /* a switch to postcopy was asked for */
 	char error[256];	  /* the error chain when failed */
 };
 
@@ -78,6 +81,14 @@ const char *migrate_state_name(enum migrate_state s);
 const char *migrate_mode_name(enum migrate_mode m);
 /* Parses "precopy" / "postcopy"; -1 otherwise. */
 int migrate_mode_parse(const char *s, enum migrate_mode *out);
+/* Asks the migration running with st to switch to postcopy after its
+ * current precopy round (QEMU's migrate-start-postcopy). 0 if asked (or
+ * asked already); -1 with *err (EALREADY) when no migration is active or
+ * it is past its precopy rounds (stopping, or in postcopy already). A
+ * precopy that finishes its stop-and-copy first completes as precopy. The
+ * destination must be able to run postcopy (userfaultfd); if it cannot,
+ * it refuses the switch and the source resumes the VM. Thread-safe. */
+int migrate_status_request_postcopy(struct migrate_status *st, struct verr **err);
 
 /* ---- transport ---- */
 
@@ -114,7 +125,8 @@ struct migrate_params {
 	enum migrate_mode mode;
 	uint64_t max_downtime_ms; /* 0: MIGRATE_DEFAULT_DOWNTIME_MS */
 	unsigned max_rounds;	  /* 0: MIGRATE_DEFAULT_MAX_ROUNDS */
-	bool postcopy_precopy_round; /* postcopy: send one precopy round first */
+	unsigned precopy_rounds;  /* postcopy: precopy rounds before the switch (0:
+				   * none; fewer if the rest fits max_downtime_ms) */
 };
 
 /* Migrates the VM whose RAM is ram_hva[0..ram_size) to p->to, updating st

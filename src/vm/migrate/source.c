@@ -51,6 +51,7 @@ struct src {
 	pthread_mutex_t rp_lock;
 	pthread_cond_t rp_cond;
 	bool got_running, got_done, rp_failed;
+	bool dest_error; /* the destination reported a failure (MIG_RP_ERROR) */
 	uint64_t synced; /* last mig-sync the destination caught up with */
 	char rp_err[160];
 	uint64_t t_running;
@@ -139,6 +140,7 @@ static void *rp_main(void *arg)
 			break;
 		case MIG_RP_ERROR:
 		default:
+			s->dest_error = type == MIG_RP_ERROR;
 			pthread_mutex_unlock(&s->rp_lock);
 			rp_fail(s, type == MIG_RP_ERROR ? "the destination reported an error (see its log)"
 							: "the destination sent an unknown message");
@@ -286,7 +288,9 @@ static int batch_flush(struct src *s, bool push, struct verr **err)
 }
 
 /* Queues page pfn; skip_zero: leave zero pages out (round 0: the
- * destination's memory starts zeroed). Returns 1 if queued, 0 if skipped. */
+ * destination's memory starts zeroed). Returns 1 if queued with data, 0 if
+ * skipped or sent as a zero page (the destination does not count a zero
+ * page it never held data for as received). */
 static int batch_add(struct src *s, uint64_t pfn, bool skip_zero, unsigned limit, struct verr **err)
 {
 	/* Copy first: the guest may be writing the page, and the copy is what
@@ -300,7 +304,7 @@ static int batch_add(struct src *s, uint64_t pfn, bool skip_zero, unsigned limit
 	s->ptrs[s->n] = zero ? NULL : slot;
 	if (++s->n >= limit && batch_flush(s, false, err) < 0)
 		return -1;
-	return 1;
+	return zero ? 0 : 1;
 }
 
 /* Sends the pages set in s->bm. Returns the bytes it took, or -1. */
@@ -363,10 +367,27 @@ static uint64_t bw_or_default(uint64_t bw)
 	return bw < (100ull << 20) ? (100ull << 20) : bw;
 }
 
+static int switch_to_postcopy(struct src *s, bool collected, struct verr **err);
+
+/* Whether the rounds end in a postcopy switch: postcopy mode after its
+ * precopy rounds, or a switch asked for while they run
+ * (migrate_status_request_postcopy). */
+static bool postcopy_due(struct src *s, unsigned round)
+{
+	if (s->p->mode == MIGRATE_POSTCOPY && round >= s->p->precopy_rounds)
+		return true;
+	pthread_mutex_lock(&s->st->lock);
+	bool asked = s->st->p.postcopy_requested;
+	pthread_mutex_unlock(&s->st->lock);
+	return asked;
+}
+
+/* Precopy rounds; then stop-and-copy, or the postcopy switch (postcopy
+ * mode, or a switch asked for meanwhile: after the round under way). */
 static int run_precopy(struct src *s, struct verr **err)
 {
 	uint64_t bw = 0;
-	if (round0(s, NULL, &bw, err) < 0)
+	if (round0(s, s->have, &bw, err) < 0)
 		return -1;
 	uint64_t prev = UINT64_MAX;
 	unsigned round = 1;
@@ -379,12 +400,22 @@ static int run_precopy(struct src *s, struct verr **err)
 		set_phase(s, "precopy", round, (uint64_t)n);
 		log_debug("migration: round %u: %lld pages dirty, %.1f ms at %.0f MiB/s", round, (long long)n,
 			  (double)est_us / 1000, (double)bw_or_default(bw) / (1 << 20));
+		if (postcopy_due(s, round)) {
+			throttle_stop(s);
+			return switch_to_postcopy(s, true, err);
+		}
 		/* Half the budget: the stop itself, the pages written between
 		 * this scan and the stop, and the destination's start take the
 		 * rest (measured: a guest rewriting 64 MiB overshot a 20 ms
-		 * budget by 1.5x with the whole budget for the estimate). */
-		if (est_us * 2 <= s->max_downtime_ms * 1000 || round >= s->max_rounds)
+		 * budget by 1.5x with the whole budget for the estimate).
+		 * Postcopy mode switches then, with little left to move. */
+		if (est_us * 2 <= s->max_downtime_ms * 1000 || round >= s->max_rounds) {
+			if (s->p->mode == MIGRATE_POSTCOPY) {
+				throttle_stop(s);
+				return switch_to_postcopy(s, true, err);
+			}
 			break;
+		}
 		unsigned pct = mig_throttle_step(round, (uint64_t)n, prev, atomic_load(&s->thr_pct));
 		if (pct != atomic_load(&s->thr_pct)) {
 			atomic_store(&s->thr_pct, pct);
@@ -398,7 +429,7 @@ static int run_precopy(struct src *s, struct verr **err)
 		}
 		prev = (uint64_t)n;
 		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
-		if (send_bitmap(s, false, NULL, err) < 0 || sync_dest(s, round + 1, err) < 0)
+		if (send_bitmap(s, false, s->have, err) < 0 || sync_dest(s, round + 1, err) < 0)
 			return -1;
 		uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
 		if (dt && db > (1u << 20))
@@ -484,23 +515,32 @@ static int push_pages(struct src *s, struct verr **err)
 	return 0;
 }
 
-static int run_postcopy(struct src *s, struct verr **err)
+/* The postcopy switch: stop, state, the pages the destination must drop,
+ * start there, then serve its page requests and push the rest. With dirty
+ * tracking, s->have holds the pages the precopy rounds sent with data and
+ * (collected) s->bm those written since they were last sent. */
+static int switch_to_postcopy(struct src *s, bool collected, struct verr **err)
 {
-	s->have = xcalloc(s->nwords, sizeof(uint64_t));
 	s->req = xcalloc(s->nwords, sizeof(*s->req));
-	if (s->dirty) {
-		uint64_t bw;
-		if (round0(s, s->have, &bw, err) < 0)
-			return -1;
-	}
 	if (do_stop(s, err) < 0)
 		return -1;
-	set_phase(s, "postcopy", s->dirty ? 1 : 0, s->npages);
-	/* Pages written since round 0 are stale on the destination. */
+	pthread_mutex_lock(&s->st->lock);
+	s->st->p.mode = MIGRATE_POSTCOPY;
+	unsigned rounds = s->st->p.round;
+	pthread_mutex_unlock(&s->st->lock);
+	set_phase(s, "postcopy", rounds, s->npages);
+	/* Pages written since they were sent are stale on the destination. */
 	struct state_buf b = { 0 };
 	state_put_u64(&b, s->npages);
 	if (s->dirty) {
-		if (migrate_dirty_collect(s->dirty, s->bm, err) < 0) {
+		uint64_t *more = collected ? xcalloc(s->nwords, sizeof(uint64_t)) : s->bm;
+		int64_t n = migrate_dirty_collect(s->dirty, more, err);
+		if (n >= 0 && collected)
+			for (uint64_t i = 0; i < s->nwords; i++)
+				s->bm[i] |= more[i];
+		if (collected)
+			free(more);
+		if (n < 0) {
 			state_buf_free(&b);
 			return -1;
 		}
@@ -536,6 +576,13 @@ static int run_postcopy(struct src *s, struct verr **err)
 	return rp_wait(s, &s->got_done, "that all pages arrived", err);
 }
 
+static int run_postcopy(struct src *s, struct verr **err)
+{
+	if (s->dirty && s->p->precopy_rounds > 0)
+		return run_precopy(s, err);
+	return switch_to_postcopy(s, false, err);
+}
+
 static void src_cleanup(struct src *s)
 {
 	throttle_stop(s);
@@ -561,7 +608,7 @@ static void src_cleanup(struct src *s)
 static int src_run(struct src *s, struct verr **err)
 {
 	const struct migrate_params *p = s->p;
-	if (p->mode == MIGRATE_PRECOPY || p->postcopy_precopy_round) {
+	if (p->mode == MIGRATE_PRECOPY || p->precopy_rounds > 0) {
 		if (migrate_dirty_start(s->ram, s->size, &s->dirty, err) < 0) {
 			if (p->mode == MIGRATE_PRECOPY)
 				return verr_wrap(err, "precopy needs dirty page tracking (use postcopy on this kernel)");
@@ -614,6 +661,7 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 	pthread_mutex_init(&s.rp_lock, NULL);
 	pthread_cond_init(&s.rp_cond, NULL);
 	s.bm = xcalloc(s.nwords, sizeof(uint64_t));
+	s.have = xcalloc(s.nwords, sizeof(uint64_t));
 	s.buf = xmalloc((size_t)BATCH * MIG_PAGE);
 	pthread_mutex_lock(&st->lock);
 	memset(&st->p, 0, sizeof(st->p));
@@ -631,12 +679,27 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 		r = src_run(&s, &e);
 	}
 	uint64_t t_end = now_ns();
-	bool running_there = s.got_running;
-	if (r < 0 && !running_there && s.switched)
-		log_error("migration: postcopy failed after the switch; the VM cannot continue");
+	if (r < 0 && s.switched && s.rp_started) {
+		/* let the return path read what the destination said last (an
+		 * error before "running" means it never ran the VM) */
+		struct timespec dl;
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += 2;
+		pthread_mutex_lock(&s.rp_lock);
+		while (!s.rp_failed && !s.got_running &&
+		       pthread_cond_timedwait(&s.rp_cond, &s.rp_lock, &dl) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&s.rp_lock);
+	}
 	src_cleanup(&s);
+	/* After the switch the destination may run the VM, unless it reported
+	 * a failure without having reported that it runs (its messages come in
+	 * order): e.g. no userfaultfd there. Then the source still has it all. */
+	bool lost = s.switched && !(s.dest_error && !s.got_running);
+	if (r < 0 && lost)
+		log_error("migration: postcopy failed after the switch; the VM cannot continue");
 
-	if (r < 0 && s.paused && !s.switched) {
+	if (r < 0 && s.paused && !lost) {
 		struct verr *re = NULL;
 		if (ops->resume(opaque, &re) < 0) {
 			log_error("migration: resume after failure: %s", re->msg);
@@ -655,7 +718,7 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 		st->p.throttle_pct = 0;
 	} else {
 		st->p.state = MIGRATE_FAILED;
-		st->p.vm_lost = s.switched;
+		st->p.vm_lost = lost;
 		snprintf(st->p.error, sizeof(st->p.error), "%s", e ? e->msg : "unknown error");
 	}
 	pthread_mutex_unlock(&st->lock);

@@ -1,0 +1,218 @@
+#!/bin/sh
+# Switching a live migration to postcopy through the control API, with a
+# firmware guest that rewrites 32 MiB of its 64 MiB as fast as it can
+# (dirty_fw.c: no kernel to boot, so the test takes seconds) and prints a
+# counter kept in its RAM. The migrations go through a proxy that passes
+# 32 MiB/s (a slow link: each round takes about a second, and the guest
+# rewrites its 32 MiB far faster, so precopy never converges here):
+#   A -> B: a precopy, which does not converge, switched by `vessel vm migrate-postcopy` (POST
+#           /vm/migration/postcopy) once it ran two rounds; meanwhile GET /vm
+#           shows "operation": "migrating";
+#   B -> C: "mode": "postcopy" with "precopy_rounds": 2 (two rounds, then
+#           the switch);
+#   409s:   the switch with no migration running.
+# Checks: every answer follows docs/openapi.json; both migrations end as
+# postcopy; each source exits 0; the counter continues on each destination
+# without a gap or a reset.
+# Exit status 0 pass, 1 fail, 77 skip (no cross compiler).
+set -eu
+VESSEL=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+SPEC=$top/docs/openapi.json
+for t in riscv64-linux-gnu-gcc riscv64-linux-gnu-objcopy python3; do
+	command -v $t >/dev/null || { echo "SKIP: $t missing"; exit 77; }
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/vessel-mswitch.XXXXXX")
+pids=""
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	if [ -n "${VESSEL_KEEP_TMP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT INT TERM
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T"/*.err "$T"/*.progress; do [ -f "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2; done
+	exit 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# api SOCK WANT METHOD PATH [BODY]: one request, checked against the spec;
+# the answer's body in $ANSWER
+api() {
+	sock=$1 want=$2
+	shift 2
+	out=$(timeout 60 python3 "$here/openapi_check.py" "$SPEC" "$T/$sock.sock" "$@" 2>"$T/check.err") ||
+		fail "$1 $2 on $sock: the answer does not follow the spec: $(cat "$T/check.err")"
+	[ "${out%% *}" = "$want" ] || fail "$1 $2 on $sock: status ${out%% *}, expected $want (${out#* })"
+	ANSWER=${out#* }
+}
+field() { printf '%s' "$ANSWER" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v.get(sys.argv[1], ''))" "$1"; }
+last_counter() { tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2; }
+# wait_counter NAME N SECONDS: NAME's guest printed a counter >= N
+wait_counter() {
+	i=0
+	while :; do
+		c=$(last_counter "$T/$1.out")
+		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
+		i=$((i + 1))
+		[ $i -le $(($3 * 10)) ] || return 1
+		sleep 0.1
+	done
+}
+wait_exit() { # PID SECONDS: its exit status (124: killed after SECONDS)
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le $(($2 * 10)) ] || { kill -9 "$1"; wait "$1" 2>/dev/null || true; return 124; }
+		sleep 0.1
+	done
+	st=0
+	wait "$1" || st=$?
+	return $st
+}
+
+printf 'SECTIONS { . = 0x80000000; .text : { *(.text.entry) *(.text*) } .rodata : { *(.rodata*) *(.srodata*) }
+  .data : { *(.data*) *(.sdata*) } .bss : { *(.sbss*) *(.bss*) *(COMMON) } }\n' >"$T/fw.ld"
+riscv64-linux-gnu-gcc -O2 -march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -ffreestanding -fno-pic -no-pie \
+	-fno-stack-protector -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T "$T/fw.ld" -o "$T/fw.elf" \
+	"$here/dirty_fw.c"
+riscv64-linux-gnu-objcopy -O binary "$T/fw.elf" "$T/fw.bin"
+
+"$VESSEL" vm run --bios "$T/fw.bin" --memory 64M --api-socket "$T/A.sock" </dev/null >"$T/A.out" 2>"$T/A.err" &
+pid_A=$!
+pids="$pids $!"
+wait_counter A 3 60 || fail "the guest on A does not count"
+
+# start_dest NAME PORT
+start_dest() {
+	"$VESSEL" vm run --incoming "tcp:127.0.0.1:$2" --bios "$T/fw.bin" --memory 64M --api-socket "$T/$1.sock" </dev/null \
+		>"$T/$1.out" 2>"$T/$1.err" &
+	eval "pid_$1=$!"
+	pids="$pids $!"
+	i=0
+	until grep -q "waiting for the migration" "$T/$1.err" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "$1 does not listen"
+		sleep 0.1
+	done
+}
+
+# slow_link PORT: a proxy to 127.0.0.1:PORT that passes 32 MiB/s each way;
+# its own port in $T/link.port
+slow_link() {
+	rm -f "$T/link.port"
+	python3 - "$1" "$T/link.port" <<'PY' &
+import socket, sys, threading, time
+RATE = 32 << 20
+dst = int(sys.argv[1])
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(1)
+with open(sys.argv[2] + ".tmp", "w") as f:
+    f.write(str(ls.getsockname()[1]))
+import os
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+a, _ = ls.accept()
+b = socket.create_connection(("127.0.0.1", dst))
+for s in (a, b):
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def pump(src, dst):
+    t0, sent = time.monotonic(), 0
+    while True:
+        d = src.recv(65536)
+        if not d:
+            break
+        dst.sendall(d)
+        sent += len(d)
+        ahead = sent / RATE - (time.monotonic() - t0)
+        if ahead > 0:
+            time.sleep(ahead)
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+t = threading.Thread(target=pump, args=(b, a), daemon=True)
+t.start()
+pump(a, b)
+t.join()
+PY
+	pids="$pids $!"
+	i=0
+	until [ -f "$T/link.port" ]; do
+		i=$((i + 1))
+		[ $i -le 100 ] || fail "the proxy did not start"
+		sleep 0.1
+	done
+}
+
+# nothing to switch
+api A 409 POST /vm/migration/postcopy
+case $ANSWER in *"no migration is running"*) ;; *) fail "409 without a migration: $ANSWER" ;; esac
+if "$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" 2>"$T/cli.err"; then fail "migrate-postcopy without a migration"; fi
+grep -q "no migration is running.*(HTTP 409)" "$T/cli.err" || fail "migrate-postcopy error: $(cat "$T/cli.err")"
+
+# ---- A -> B: precopy that does not converge, switched through the API ----
+port=$(free_port)
+start_dest B "$port"
+slow_link "$port"
+before=$(last_counter "$T/A.out")
+timeout 120 "$VESSEL" vm migrate --api-socket "$T/A.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --wait \
+	>"$T/AB.hop" 2>"$T/AB.progress" &
+mig=$!
+pids="$pids $mig"
+# (polled with curl: python's start-up is slow on a loaded machine)
+i=0
+while :; do
+	ANSWER=$(curl -s --unix-socket "$T/A.sock" http://vm/vm/migration)
+	case $ANSWER in
+	*'"status":"active"'*'"iterations":'[2-9]*) break ;;
+	*'"status":"active"'* | *'"status":"none"'*) ;;
+	*) fail "the precopy ended by itself: $ANSWER" ;;
+	esac
+	i=$((i + 1))
+	[ $i -le 1200 ] || fail "the precopy did not reach round 2"
+	sleep 0.05
+done
+api A 200 GET /vm
+[ "$(field operation)" = migrating ] && [ "$(field operation_phase)" = precopy ] ||
+	fail "GET /vm during the precopy: $ANSWER"
+"$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" >"$T/switch.out" 2>"$T/switch.err" ||
+	fail "vm migrate-postcopy: $(cat "$T/switch.err")"
+st=0
+wait_exit $mig 120 || st=$?
+[ $st = 0 ] || fail "vm migrate A -> B exited $st: $(cat "$T/AB.hop")"
+echo "A -> B: $(cat "$T/AB.hop")"
+grep -q "(postcopy)" "$T/AB.hop" || fail "A -> B did not end as postcopy"
+wait_exit $pid_A 30 || fail "source A exited $? after the migration"
+wait_counter B $((before + 5)) 60 || fail "the counter does not continue on B"
+
+# ---- B -> C: postcopy after two precopy rounds ----
+port=$(free_port)
+start_dest C "$port"
+slow_link "$port"
+before=$(last_counter "$T/B.out")
+timeout 120 "$VESSEL" vm migrate --api-socket "$T/B.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --mode postcopy \
+	--precopy-rounds 2 --wait --json >"$T/BC.hop" 2>"$T/BC.progress" ||
+	fail "vm migrate B -> C: $(cat "$T/BC.hop")"
+echo "B -> C: $(cat "$T/BC.hop")"
+ANSWER=$(cat "$T/BC.hop")
+[ "$(field mode)" = postcopy ] && [ "$(field iterations)" = 2 ] || fail "B -> C: not 2 rounds, then postcopy"
+wait_exit $pid_B 30 || fail "source B exited $? after the migration"
+wait_counter C $((before + 5)) 60 || fail "the counter does not continue on C"
+api C 200 GET /vm
+[ "$(field state)" = running ] && [ "$(field operation)" = none ] || fail "GET /vm on C: $ANSWER"
+api C 409 POST /vm/migration/postcopy
+
+# the counter went on through both moves: no gap, no reset
+cat "$T/A.out" "$T/B.out" "$T/C.out" | tr -d '\r' | grep -o '^C: [0-9]*' | cut -d' ' -f2 >"$T/counters"
+python3 - "$T/counters" <<'PY' || fail "counter continuity"
+import sys
+c = [int(x) for x in open(sys.argv[1]).read().split()]
+bad = [i for i in range(1, len(c)) if c[i] != c[i - 1] + 1]
+if not c or c[0] != 1 or bad:
+    sys.exit("counters not consecutive: %s" % c[max(0, bad[0] - 3):bad[0] + 3] if bad else "no counters")
+print("counter: 1..%d consecutive across A, B, C" % c[-1])
+PY
+api C 204 POST /vm/shutdown '{"timeout_s":0}'
+wait_exit $pid_C 30 || fail "C did not stop"
+echo "PASS: precopy switched to postcopy through the API; postcopy after precopy rounds"
