@@ -76,6 +76,7 @@ struct net_slirp {
 	unsigned npfds, cap_pfds;
 	struct log_ratelimit rl;
 	char boot_id[36]; /* /proc/sys/kernel/random/boot_id, for handovers */
+	unsigned taken, dropped; /* connections in the last load */
 };
 
 static int64_t clock_ns(void *opaque)
@@ -541,8 +542,10 @@ static int load_socket_cb(const struct sockaddr *guest, const struct sockaddr *r
 	if (fd < 0) {
 		log_warn("%s: TCP connection %s not taken over (%s): the guest will see it reset",
 			 s->nb.migration ? "migration" : "user network state", name, why);
+		s->dropped++;
 		return -1;
 	}
+	s->taken++;
 	log_debug("migration: TCP connection %s taken over (fd %d)", name, fd);
 	return fd;
 }
@@ -583,7 +586,11 @@ static int slirp_load(struct net_backend *nb, const void *data, size_t len, stru
 #ifdef SLIRP_HAS_SOCKET_STATE
 	/* connections in a stream that is not a live migration (a hostile
 	 * snapshot) are read and dropped: load_socket_cb checks the mode */
+	s->taken = s->dropped = 0;
 	int r = slirp_state_load_sockets(s->slirp, (int)version, state_read_cb, &c, load_socket_cb, s);
+	if (r >= 0 && !c.bad && (s->taken || s->dropped))
+		log_info("%s: %u TCP connection(s) taken over, %u dropped", nb->migration ? "migration" : "user network state",
+			 s->taken, s->dropped);
 #else
 	int r = slirp_state_load(s->slirp, (int)version, state_read_cb, &c);
 #endif
