@@ -19,7 +19,8 @@
 static void migrate_usage(FILE *f)
 {
 	fputs("usage: vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
-	      "                         [--precopy-rounds N] [--max-downtime-ms N] [--wait] [--json]\n"
+	      "                         [--precopy-rounds N] [--disks shared|copy] [--max-downtime-ms N]\n"
+	      "                         [--wait] [--json]\n"
 	      "       vessel vm migrate-postcopy --api-socket PATH\n"
 	      "\n"
 	      "Moves the running VM to a `vessel vm run --incoming tcp:HOST:PORT` process.\n"
@@ -27,6 +28,9 @@ static void migrate_usage(FILE *f)
 	      "last pages (at most --max-downtime-ms at the measured bandwidth, default 20);\n"
 	      "postcopy starts the guest on the destination at once and moves memory after,\n"
 	      "after up to --precopy-rounds precopy rounds (default 0).\n"
+	      "--disks shared (default): the destination opens the same disk files;\n"
+	      "--disks copy: it has its own images (same virtual sizes), and the disks'\n"
+	      "contents are streamed into them while the guest runs.\n"
 	      "With --wait, shows progress and the final figures; without, returns once\n"
 	      "the migration is under way (follow it with GET /vm/migration).\n"
 	      "migrate-postcopy switches a running migration to postcopy after its current\n"
@@ -69,6 +73,9 @@ static void show_progress(json_t *p)
 	fprintf(stderr, "migration: %s, round %lld, %.1f MiB sent, %lld pages left, %.0f MiB/s", jstr(p, "phase"),
 		jint(p, "iterations"), (double)jint(p, "bytes") / (1 << 20), jint(p, "remaining_pages"),
 		(double)jint(p, "bandwidth_bps") / (1 << 20));
+	if (!strcmp(jstr(p, "disks"), "copy"))
+		fprintf(stderr, ", disks: %.1f MiB sent, %.1f MiB left", (double)jint(p, "disk_bytes") / (1 << 20),
+			(double)jint(p, "disk_remaining_bytes") / (1 << 20));
 	if (jint(p, "throttle_percent"))
 		fprintf(stderr, ", vCPUs throttled %lld%%", jint(p, "throttle_percent"));
 	fputc('\n', stderr);
@@ -80,6 +87,7 @@ int cli_vm_migrate(int argc, char **argv)
 		{ "api-socket", required_argument, NULL, 's' },
 		{ "to", required_argument, NULL, 't' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "disks", required_argument, NULL, 'D' },
 		{ "max-downtime-ms", required_argument, NULL, 'd' },
 		{ "precopy-rounds", required_argument, NULL, 'r' },
 		{ "wait", no_argument, NULL, 'w' },
@@ -87,7 +95,7 @@ int cli_vm_migrate(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = NULL, *to = NULL, *mode = "precopy";
+	const char *sock = NULL, *to = NULL, *mode = "precopy", *disks = NULL;
 	long long downtime = 0, rounds = -1;
 	bool wait = false, json_out = false;
 	int c;
@@ -102,6 +110,13 @@ int cli_vm_migrate(int argc, char **argv)
 				return 2;
 			}
 			mode = optarg;
+			break;
+		case 'D':
+			if (strcmp(optarg, "shared") && strcmp(optarg, "copy")) {
+				fprintf(stderr, "vessel vm migrate: --disks '%s': expected shared or copy\n", optarg);
+				return 2;
+			}
+			disks = optarg;
 			break;
 		case 'd': {
 			char *end;
@@ -144,6 +159,8 @@ int cli_vm_migrate(int argc, char **argv)
 		json_object_set_new(j.body, "max_downtime_ms", json_integer(downtime));
 	if (rounds >= 0)
 		json_object_set_new(j.body, "precopy_rounds", json_integer(rounds));
+	if (disks)
+		json_object_set_new(j.body, "disks", json_string(disks));
 	pthread_t t;
 	if (pthread_create(&t, NULL, post_main, &j) != 0) {
 		fprintf(stderr, "vessel vm migrate: cannot start a thread\n");
@@ -192,10 +209,13 @@ int cli_vm_migrate(int argc, char **argv)
 		printf("%s\n", s);
 		free(s);
 	} else {
-		printf("migrated to %s (%s): total %lld ms, downtime %.2f ms, %lld rounds, %lld bytes\n", to,
+		printf("migrated to %s (%s): total %lld ms, downtime %.2f ms, %lld rounds, %lld bytes", to,
 		       jstr(j.reply, "mode"), jint(j.reply, "total_ms"),
 		       json_number_value(json_object_get(j.reply, "downtime_ms")),
 		       jint(j.reply, "iterations"), jint(j.reply, "bytes"));
+		if (!strcmp(jstr(j.reply, "disks"), "copy"))
+			printf(", disks copied: %lld bytes", jint(j.reply, "disk_bytes"));
+		putchar('\n');
 	}
 	json_decref(j.reply);
 	return ret;

@@ -1,8 +1,10 @@
 /* Fuzzes a live migration's destination: the input is what a source sends
  * over the socket (fed through a socketpair by a second thread, then EOF).
  * migrate_dest_run must accept or refuse it cleanly, precopy or postcopy
- * (userfaultfd placement): no out-of-bounds access, no hang, no leak, no
- * write outside the 16-page RAM it was given. */
+ * (userfaultfd placement), with disk contents ("disks": "copy") into a
+ * 256 KiB raw image: no out-of-bounds access, no hang, no leak, no write
+ * outside the 16-page RAM it was given (nor outside the image). */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "vm/block/block.h"
 #include "vm/migrate/migrate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,7 +60,34 @@ static int start(void *opaque, struct verr **err)
 	return 0;
 }
 
-static const struct migrate_dest_ops ops = { .load_section = load, .start = start };
+/* One image for the whole run, in a directory removed at once (the open
+ * image outlives its name). */
+static struct block *disk;
+
+static int take_disks(void *opaque, struct block **disks, unsigned *n, struct verr **err)
+{
+	(void)opaque;
+	if (!disk) {
+		char dir[] = "/tmp/vessel-fuzz-migrate-XXXXXX";
+		if (!mkdtemp(dir))
+			abort();
+		char *path = xasprintf("%s/disk.raw", dir);
+		int fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, 256 << 10) < 0)
+			abort();
+		close(fd);
+		if (block_open(path, BLOCK_FMT_RAW, false, &disk, err) < 0)
+			abort();
+		unlink(path);
+		rmdir(dir);
+		free(path);
+	}
+	disks[0] = disk;
+	*n = 1;
+	return 0;
+}
+
+static const struct migrate_dest_ops ops = { .load_section = load, .start = start, .take_disks = take_disks };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -43,6 +43,7 @@ void machine_migration_free(struct machine *m)
 struct src_ctx {
 	struct machine *m;
 	bool was_paused;     /* paused by the user before: leave it that way */
+	bool copy_disks;     /* "disks": "copy": the destination has its own images */
 	bool disks_released; /* the last stop let go of the disk locks */
 };
 
@@ -65,9 +66,11 @@ static int owner_pause(struct machine *m, void *arg)
 	return r;
 }
 
-/* The last stop, in one owner action (the downtime runs): pause; what the
- * guest wrote goes to disk and the destination may take the images (it
- * reopens them: shared storage); then the state. */
+/* The last stop, in one owner action (the downtime runs): pause (which
+ * completes in-flight disk requests); with shared storage, what the guest
+ * wrote goes to disk and the destination may take the images (it reopens
+ * them); with copied disks this process keeps its images and their locks;
+ * then the state. */
 static int owner_stop(struct machine *m, void *arg)
 {
 	struct owner_args *a = arg;
@@ -75,7 +78,7 @@ static int owner_stop(struct machine *m, void *arg)
 	if (owner_pause(m, arg) < 0)
 		return -1;
 	uint64_t t1 = now_ns();
-	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
+	for (unsigned i = 0; i < VM_MAX_DISKS && !a->c->copy_disks; i++) {
 		if (!m->disks[i])
 			continue;
 		if (block_unlock(m->disks[i], a->err) < 0) {
@@ -85,7 +88,7 @@ static int owner_stop(struct machine *m, void *arg)
 			return -1;
 		}
 	}
-	a->c->disks_released = true;
+	a->c->disks_released = !a->c->copy_disks;
 	uint64_t t2 = now_ns();
 	/* the guest's TCP connections go along (net.h), unlike in a snapshot */
 	net_backend_set_migration(m->net, true);
@@ -171,7 +174,7 @@ int machine_migrate(struct machine *m, const struct migrate_params *p, struct mi
 	pthread_mutex_unlock(&m->lock);
 	if (busy)
 		return verr_set(err, EBUSY, "a migration is already in progress");
-	struct src_ctx c = { .m = m };
+	struct src_ctx c = { .m = m, .copy_disks = p->disks != NULL };
 	int r;
 	if (machine_call(m, owner_begin, &c) < 0) {
 		r = verr_set(err, ESHUTDOWN, "the VM has stopped");
@@ -216,6 +219,11 @@ json_t *migrate_progress_json(const struct migrate_progress *p)
 	}
 	if (o && p->postcopy_requested)
 		json_object_set_new(o, "postcopy_requested", json_true());
+	if (o) {
+		json_object_set_new(o, "disks", json_string(p->disk_copy ? "copy" : "shared"));
+		json_object_set_new(o, "disk_bytes", json_integer((json_int_t)p->disk_bytes));
+		json_object_set_new(o, "disk_remaining_bytes", json_integer((json_int_t)p->disk_remaining));
+	}
 	if (o && p->state == MIGRATE_FAILED) {
 		json_object_set_new(o, "error", json_string(p->error));
 		json_object_set_new(o, "vm_lost", json_boolean(p->vm_lost));
@@ -230,9 +238,12 @@ int machine_api_migrate(void *opaque, const struct vm_api_migrate_req *req, json
 				    .precopy_rounds = req->precopy_rounds };
 	if (migrate_mode_parse(req->mode, &p.mode) < 0)
 		return verr_set(err, EINVAL, "mode '%s' is not precopy or postcopy", req->mode);
-	if (req->disks && strcmp(req->disks, "shared") != 0)
-		return verr_set(err, ENOTSUP, "disks '%s': only shared storage is supported (the destination opens "
-				"the same disk paths)", req->disks);
+	if (req->disks && strcmp(req->disks, "copy") == 0) {
+		p.disks = m->disks;
+		p.ndisks = m->cfg.nr_disks;
+	} else if (req->disks && strcmp(req->disks, "shared") != 0) {
+		return verr_set(err, EINVAL, "disks '%s' is not shared or copy", req->disks);
+	}
 	struct migrate_progress pr;
 	if (machine_migrate(m, &p, &pr, err) < 0) {
 		if (pr.vm_lost) {
@@ -241,10 +252,11 @@ int machine_api_migrate(void *opaque, const struct vm_api_migrate_req *req, json
 		}
 		return -1;
 	}
-	*result = json_pack("{s:I, s:f, s:f, s:i, s:I, s:I, s:s}", "total_ms", (json_int_t)pr.total_ms,
+	*result = json_pack("{s:I, s:f, s:f, s:i, s:I, s:I, s:s, s:s, s:I}", "total_ms", (json_int_t)pr.total_ms,
 			    "downtime_ms", round_ms(pr.downtime_us), "source_downtime_ms", round_ms(pr.stop_to_sent_us),
 			    "iterations", (int)pr.round, "bytes", (json_int_t)pr.bytes, "pages", (json_int_t)pr.pages,
-			    "mode", migrate_mode_name(pr.mode));
+			    "mode", migrate_mode_name(pr.mode), "disks", pr.disk_copy ? "copy" : "shared", "disk_bytes",
+			    (json_int_t)pr.disk_bytes);
 	return *result ? 0 : verr_set(err, ENOMEM, "build the answer");
 }
 
@@ -299,30 +311,52 @@ static int in_load(void *opaque, const struct snap_section *sec, struct verr **e
 	return r == 0 ? snap_section_unknown(sec, err) : 0;
 }
 
-/* On the receiving thread: the state is complete; the owner thread resumes
- * the VM (it never touches guest RAM itself, so a postcopy page it would
- * wait for cannot block it). */
-/* The source let go of the disks: reopen each (lock, fresh metadata: the
- * source wrote to it since this process opened it) behind its device. */
-static int activate_disks(struct machine *m, struct verr **err)
+/* Disk i, opened without its lock (--incoming), is reopened behind its
+ * device with the lock and fresh metadata (with shared storage the source
+ * wrote to it since this process opened it). */
+static int take_disk(struct machine *m, unsigned i, struct verr **err)
 {
-	for (unsigned i = 0; i < VM_MAX_DISKS; i++) {
-		struct block *old = m->disks[i], *nb = NULL;
-		if (!old || !m->cfg.disks[i].migrating_in)
-			continue;
-		if (block_open(old->path, old->format, old->readonly, &nb, err) < 0)
-			return verr_wrap(err, "take over disk '%s'", old->path);
-		if (nb->size != old->size) {
-			block_close(nb);
-			return verr_set(err, EINVAL, "disk '%s' changed size during the migration", old->path);
-		}
-		block_close(virtio_blk_swap_disk(m->vblk[i], nb));
-		m->disks[i] = nb;
-		m->cfg.disks[i].migrating_in = false;
+	struct block *old = m->disks[i], *nb = NULL;
+	if (block_open(old->path, old->format, old->readonly, &nb, err) < 0)
+		return -1;
+	if (nb->size != old->size) {
+		block_close(nb);
+		return verr_set(err, EINVAL, "disk '%s' changed size during the migration", old->path);
 	}
+	block_close(virtio_blk_swap_disk(m->vblk[i], nb));
+	m->disks[i] = nb;
+	m->cfg.disks[i].migrating_in = false;
 	return 0;
 }
 
+/* Shared storage: the source let go of the disks; take each over. */
+static int activate_disks(struct machine *m, struct verr **err)
+{
+	for (unsigned i = 0; i < VM_MAX_DISKS; i++)
+		if (m->disks[i] && m->cfg.disks[i].migrating_in && take_disk(m, i, err) < 0)
+			return verr_wrap(err, "take over disk '%s'", m->disks[i]->path);
+	return 0;
+}
+
+/* "disks": "copy" (the stream says so, before any state): these images
+ * are this VM's own, the source keeps its; take them now, so that the same
+ * file as the source's (one host, one path) is refused at once. */
+static int in_take_disks(void *opaque, struct block **disks, unsigned *n, struct verr **err)
+{
+	struct incoming *in = opaque;
+	struct machine *m = in->m;
+	for (unsigned i = 0; i < m->cfg.nr_disks; i++) {
+		if (m->cfg.disks[i].migrating_in && take_disk(m, i, err) < 0)
+			return verr_wrap(err, "disk vd%c: with disks=copy the destination needs its own image", 'a' + i);
+		disks[i] = m->disks[i];
+	}
+	*n = m->cfg.nr_disks;
+	return 0;
+}
+
+/* On the receiving thread: the state is complete; the owner thread resumes
+ * the VM (it never touches guest RAM itself, so a postcopy page it would
+ * wait for cannot block it). */
 static int in_start(void *opaque, struct verr **err)
 {
 	struct incoming *in = opaque;
@@ -350,7 +384,11 @@ static int in_start(void *opaque, struct verr **err)
 	return r;
 }
 
-static const struct migrate_dest_ops in_ops = { .load_section = in_load, .start = in_start };
+static const struct migrate_dest_ops in_ops = {
+	.load_section = in_load,
+	.start = in_start,
+	.take_disks = in_take_disks,
+};
 
 static void *in_main(void *arg)
 {

@@ -50,6 +50,8 @@ struct dst {
 	bool fault_started;
 	atomic_bool fault_failed;
 	uint64_t t_state; /* first state section (debug figures) */
+	struct mig_disk_dst *disks; /* "disks": "copy" */
+	bool disk_setup_seen;
 };
 
 static bool have_get(struct dst *d, uint64_t pfn)
@@ -244,6 +246,8 @@ static int enter_postcopy(struct dst *d, const struct snap_section *sec, struct 
 
 static int start_vm(struct dst *d, struct verr **err)
 {
+	if (d->disks && mig_disk_dst_finish(d->disks, err) < 0)
+		return -1;
 	if (d->ops->start(d->opaque, err) < 0)
 		return verr_wrap(err, "start the VM");
 	d->started = true;
@@ -295,6 +299,8 @@ static int handle_section(struct dst *d, const struct snap_section *sec, struct 
 	if (strcmp(sec->name, MIG_SEC_SYNC) == 0) {
 		if (sec->len != 8)
 			return verr_set(err, EINVAL, "section %s: bad length", sec->name);
+		if (d->disks && mig_disk_dst_flush(d->disks, err) < 0)
+			return -1;
 		int r = rp_send(d, MIG_RP_SYNCED, le64_get(sec->data));
 		return r < 0 ? verr_set(err, -r, "answer the source") : 0;
 	}
@@ -307,6 +313,20 @@ static int handle_section(struct dst *d, const struct snap_section *sec, struct 
 		return verr_set(err, EINVAL, "section %s after the VM started", sec->name);
 	if (strcmp(sec->name, MIG_SEC_SETUP) == 0)
 		return verr_set(err, EINVAL, "section %s repeated", sec->name);
+	if (strcmp(sec->name, MIG_SEC_DISK_SETUP) == 0) {
+		if (d->disk_setup_seen)
+			return verr_set(err, EINVAL, "section %s repeated", sec->name);
+		d->disk_setup_seen = true;
+		if (mig_disk_dst_setup(sec, d->ops->take_disks, d->opaque, &d->disks, err) < 0)
+			return -1;
+		d->out->disk_copy = true;
+		return 0;
+	}
+	if (strcmp(sec->name, MIG_SEC_DISK_CHUNK) == 0) {
+		if (!d->disks)
+			return verr_set(err, EINVAL, "section %s before %s", sec->name, MIG_SEC_DISK_SETUP);
+		return mig_disk_dst_chunk(d->disks, sec, &d->out->disk_bytes, err);
+	}
 	if (!d->t_state)
 		d->t_state = now_ns();
 	return d->ops->load_section(d->opaque, sec, err);
@@ -397,6 +417,7 @@ int migrate_dest_run(int conn_fd, void *ram_hva, uint64_t ram_size, const struct
 	out->bytes = vstream_pos(d.vs);
 	snap_reader_destroy(d.r);
 	vstream_destroy(d.vs);
+	mig_disk_dst_free(d.disks);
 	free((void *)d.have);
 	free((void *)d.requested);
 	pthread_mutex_destroy(&d.wlock);

@@ -20,6 +20,13 @@
  *             state, end; the destination verifies the whole stream, starts
  *             and acknowledges. Any failure before that acknowledgement
  *             resumes the source as if nothing happened.
+ *   disks:    with "disks": "copy" (migrate_params.disks), before the RAM:
+ *             "mig-disk-setup" and the disks' contents in "mig-disk-chunk"
+ *             sections (a full pass, then rounds of the granules written
+ *             meanwhile: vm/block dirty tracking); the precopy rounds
+ *             carry the granules written since, and the stop the last
+ *             ones. The destination writes them into its own images and
+ *             flushes them before it starts.
  *   postcopy: (optionally up to precopy_rounds precopy rounds), pause,
  *             state; the destination starts at once with its RAM
  *             registered with userfaultfd (missing mode) and asks for pages
@@ -36,6 +43,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "vm/block/block.h"
 #include "vm/state/snap.h"
 
 enum migrate_mode { MIGRATE_PRECOPY, MIGRATE_POSTCOPY };
@@ -43,12 +51,13 @@ enum migrate_state { MIGRATE_NONE, MIGRATE_ACTIVE, MIGRATE_COMPLETED, MIGRATE_FA
 
 #define MIGRATE_DEFAULT_DOWNTIME_MS 20
 #define MIGRATE_DEFAULT_MAX_ROUNDS 30
+#define MIGRATE_MAX_DISKS 16
 
 /* Progress and result of one migration (a plain copy; see migrate_status). */
 struct migrate_progress {
 	enum migrate_state state;
 	enum migrate_mode mode;
-	const char *phase;	  /* "setup", "precopy", "stop-and-copy", "postcopy", "done" (static) */
+	const char *phase;	  /* "setup", "disk", "precopy", "stop-and-copy", "postcopy", "done" (static) */
 	unsigned round;		  /* precopy rounds started (round 0 = the first full pass) */
 	uint64_t bytes;		  /* stream bytes sent / received */
 	uint64_t pages;		  /* pages sent / received, repeats included */
@@ -60,6 +69,9 @@ struct migrate_progress {
 	uint64_t stop_to_sent_us; /* source paused to its last byte of the switch sent
 				   * (what QEMU reports as downtime) */
 	uint64_t page_requests;	  /* postcopy: pages the destination asked for */
+	bool disk_copy;		  /* "disks": "copy": disk contents are streamed */
+	uint64_t disk_bytes;	  /* guest disk bytes sent / received (zero ranges included) */
+	uint64_t disk_remaining;  /* disk bytes left to send as last measured */
 	bool vm_lost;		  /* failed after a postcopy switch */
 	bool postcopy_requested;  /* a switch to postcopy was asked for */
 	char error[256];	  /* the error chain when failed */
@@ -127,6 +139,14 @@ struct migrate_params {
 	unsigned max_rounds;	  /* 0: MIGRATE_DEFAULT_MAX_ROUNDS */
 	unsigned precopy_rounds;  /* postcopy: precopy rounds before the switch (0:
 				   * none; fewer if the rest fits max_downtime_ms) */
+	/* "disks": "copy": stream the contents of disks[0..ndisks) (borrowed
+	 * for the call, at most MIGRATE_MAX_DISKS) into the destination's own
+	 * images: a full pass, then the granules written meanwhile, the last
+	 * ones once the VM is stopped (ops->stop must have completed its disk
+	 * requests). Read-only disks are not copied (the same image on both
+	 * sides). NULL: shared storage, no disk data in the stream. */
+	struct block *const *disks;
+	unsigned ndisks;
 };
 
 /* Migrates the VM whose RAM is ram_hva[0..ram_size) to p->to, updating st
@@ -147,6 +167,13 @@ struct migrate_dest_ops {
 	int (*load_section)(void *opaque, const struct snap_section *sec, struct verr **err);
 	/* Everything needed is loaded: start the VM. */
 	int (*start)(void *opaque, struct verr **err);
+	/* Optional: the stream copies disk contents ("disks": "copy"): take
+	 * this VM's own images for writing now (lock them: the source keeps
+	 * its own) and return them in disks[0..*n) (*n <= MIGRATE_MAX_DISKS;
+	 * borrowed until migrate_dest_run returns). NULL: such streams are
+	 * refused. Before start, every copied granule has arrived and the
+	 * images are flushed. */
+	int (*take_disks)(void *opaque, struct block **disks, unsigned *n, struct verr **err);
 };
 
 /* Receives a VM on the connected socket conn_fd (borrowed) into

@@ -21,6 +21,7 @@
 #define PUSH_BATCH 32	  /* postcopy: small batches keep page requests fast */
 #define ACK_TIMEOUT_MS 60000
 #define THROTTLE_PERIOD_US 10000
+#define DISK_ROUNDS 10	  /* disk-only rounds before the RAM (which carry disk granules too) */
 
 struct src {
 	uint8_t *ram;
@@ -36,6 +37,7 @@ struct src {
 	struct vstream *vs;
 	struct snap_writer *w;
 	struct migrate_dirty *dirty;
+	struct mig_disk_src *disks; /* "disks": "copy" */
 	uint64_t *bm;	/* pages to send this round */
 	uint64_t *have; /* postcopy: pages the destination holds a current copy of */
 
@@ -53,6 +55,7 @@ struct src {
 	bool got_running, got_done, rp_failed;
 	bool dest_error; /* the destination reported a failure (MIG_RP_ERROR) */
 	uint64_t synced; /* last mig-sync the destination caught up with */
+	uint64_t nsync;	 /* mig-sync sections sent */
 	char rp_err[160];
 	uint64_t t_running;
 	_Atomic uint64_t *req; /* postcopy: requested pages */
@@ -66,6 +69,7 @@ struct src {
 
 	bool paused;
 	bool switched; /* postcopy: the destination may be running */
+	uint64_t disk_bw; /* bytes/s measured by the disk passes */
 	uint64_t t_start, t_pause, t_sent;
 };
 
@@ -187,8 +191,9 @@ static int rp_wait(struct src *s, bool *flag, const char *what, struct verr **er
 /* Waits until the destination has processed everything sent so far, so a
  * backlog in socket buffers neither hides in the bandwidth figure nor
  * lengthens the downtime. */
-static int sync_dest(struct src *s, uint64_t seq, struct verr **err)
+static int sync_dest(struct src *s, struct verr **err)
 {
+	uint64_t seq = ++s->nsync;
 	uint8_t b[8];
 	le64_put(b, seq);
 	if (snap_put_section(s->w, MIG_SEC_SYNC, MIG_SEC_VERSION, SNAP_SEC_REQUIRED, b, sizeof(b), err) < 0)
@@ -325,6 +330,12 @@ static int send_bitmap(struct src *s, bool skip_zero, uint64_t *sent_bm, struct 
 	return batch_flush(s, false, err);
 }
 
+static uint64_t bw_or_default(uint64_t bw)
+{
+	/* Too little data to measure: assume 100 MB/s rather than infinity. */
+	return bw < (100ull << 20) ? (100ull << 20) : bw;
+}
+
 static void set_phase(struct src *s, const char *phase, unsigned round, uint64_t dirty)
 {
 	pthread_mutex_lock(&s->st->lock);
@@ -335,6 +346,40 @@ static void set_phase(struct src *s, const char *phase, unsigned round, uint64_t
 	pthread_mutex_unlock(&s->st->lock);
 }
 
+/* After each disk chunk: progress, and a failed destination ends it. */
+static int disk_tick(void *opaque, struct verr **err)
+{
+	struct src *s = opaque;
+	pthread_mutex_lock(&s->st->lock);
+	s->st->p.bytes = vstream_pos(s->vs);
+	s->st->p.disk_bytes = mig_disk_src_sent(s->disks);
+	s->st->p.disk_remaining = mig_disk_src_remaining(s->disks);
+	pthread_mutex_unlock(&s->st->lock);
+	return rp_check(s, err);
+}
+
+/* Disk contents before any RAM: a full pass, then rounds of the granules
+ * written meanwhile until they fit the downtime budget (as RAM rounds do)
+ * or DISK_ROUNDS. *bw: bytes per second measured. */
+static int disk_precopy(struct src *s, uint64_t *bw, struct verr **err)
+{
+	for (unsigned round = 0;; round++) {
+		uint64_t left = round ? mig_disk_src_collect(s->disks) : mig_disk_src_remaining(s->disks);
+		uint64_t est_us = left * 1000000 / bw_or_default(*bw);
+		set_phase(s, "disk", round, 0);
+		log_debug("migration: disk round %u: %llu KiB to send, %.1f ms", round, (unsigned long long)(left >> 10),
+			  (double)est_us / 1000);
+		if (round && (est_us * 2 <= s->max_downtime_ms * 1000 || round >= DISK_ROUNDS))
+			return 0;
+		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
+		if (mig_disk_src_send(s->disks, s->w, disk_tick, s, err) < 0 || sync_dest(s, err) < 0)
+			return -1;
+		uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
+		if (dt && db > (1u << 20))
+			*bw = db * 1000000000ull / dt;
+	}
+}
+
 /* The last stop: the downtime starts here. Whatever happens, the VM may
  * be paused now (resume is a no-op otherwise). */
 static int do_stop(struct src *s, struct verr **err)
@@ -343,6 +388,15 @@ static int do_stop(struct src *s, struct verr **err)
 	s->paused = true;
 	if (s->ops->stop(s->opaque, s->w, err) < 0)
 		return verr_wrap(err, "stop the VM and save its state");
+	/* the stop completed the disk requests: the last written granules */
+	if (s->disks) {
+		uint64_t n = mig_disk_src_collect(s->disks);
+		uint64_t t0 = now_ns();
+		if (mig_disk_src_send(s->disks, s->w, disk_tick, s, err) < 0)
+			return -1;
+		log_debug("migration: stop: last disk granules (%llu KiB) %.2f ms", (unsigned long long)(n >> 10),
+			  (double)(now_ns() - t0) / 1e6);
+	}
 	return 0;
 }
 
@@ -354,18 +408,13 @@ static int round0(struct src *s, uint64_t *sent_bm, uint64_t *bw, struct verr **
 		return -1;
 	set_phase(s, "precopy", 0, (uint64_t)n);
 	uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
-	if (send_bitmap(s, true, sent_bm, err) < 0 || sync_dest(s, 1, err) < 0)
+	if (send_bitmap(s, true, sent_bm, err) < 0 || sync_dest(s, err) < 0)
 		return -1;
 	uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
 	*bw = dt ? db * 1000000000ull / dt : 0;
 	return 0;
 }
 
-static uint64_t bw_or_default(uint64_t bw)
-{
-	/* Too little data to measure: assume 100 MB/s rather than infinity. */
-	return bw < (100ull << 20) ? (100ull << 20) : bw;
-}
 
 static int switch_to_postcopy(struct src *s, bool collected, struct verr **err);
 
@@ -386,9 +435,11 @@ static bool postcopy_due(struct src *s, unsigned round)
  * mode, or a switch asked for meanwhile: after the round under way). */
 static int run_precopy(struct src *s, struct verr **err)
 {
-	uint64_t bw = 0;
+	uint64_t bw = 0, disk_bw = s->disks ? s->disk_bw : 0;
 	if (round0(s, s->have, &bw, err) < 0)
 		return -1;
+	if (bw < disk_bw)
+		bw = disk_bw;
 	uint64_t prev = UINT64_MAX;
 	unsigned round = 1;
 	int64_t n;
@@ -396,7 +447,9 @@ static int run_precopy(struct src *s, struct verr **err)
 		n = migrate_dirty_collect(s->dirty, s->bm, err);
 		if (n < 0)
 			return -1;
-		uint64_t est_us = (uint64_t)n * MIG_PAGE * 1000000 / bw_or_default(bw);
+		/* disk granules written meanwhile count in the estimate */
+		uint64_t disk_left = s->disks ? mig_disk_src_collect(s->disks) : 0;
+		uint64_t est_us = ((uint64_t)n * MIG_PAGE + disk_left) * 1000000 / bw_or_default(bw);
 		set_phase(s, "precopy", round, (uint64_t)n);
 		log_debug("migration: round %u: %lld pages dirty, %.1f ms at %.0f MiB/s", round, (long long)n,
 			  (double)est_us / 1000, (double)bw_or_default(bw) / (1 << 20));
@@ -429,7 +482,9 @@ static int run_precopy(struct src *s, struct verr **err)
 		}
 		prev = (uint64_t)n;
 		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
-		if (send_bitmap(s, false, s->have, err) < 0 || sync_dest(s, round + 1, err) < 0)
+		if (s->disks && mig_disk_src_send(s->disks, s->w, disk_tick, s, err) < 0)
+			return -1;
+		if (send_bitmap(s, false, s->have, err) < 0 || sync_dest(s, err) < 0)
 			return -1;
 		uint64_t dt = now_ns() - t0, db = vstream_pos(s->vs) - b0;
 		if (dt && db > (1u << 20))
@@ -597,6 +652,7 @@ static void src_cleanup(struct src *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	migrate_dirty_stop(s->dirty);
+	mig_disk_src_free(s->disks);
 	free(s->bm);
 	free(s->have);
 	free((void *)s->req);
@@ -633,6 +689,13 @@ static int src_run(struct src *s, struct verr **err)
 	if (pthread_create(&s->rp_thread, NULL, rp_main, s) != 0)
 		return verr_set(err, EAGAIN, "start the return-path thread");
 	s->rp_started = true;
+	if (p->disks) {
+		if (p->ndisks > MIGRATE_MAX_DISKS)
+			return verr_set(err, EINVAL, "%u disks: at most %d can be copied", p->ndisks, MIGRATE_MAX_DISKS);
+		s->disks = mig_disk_src_new(p->disks, p->ndisks);
+		if (mig_disk_src_setup(s->disks, s->w, err) < 0 || disk_precopy(s, &s->disk_bw, err) < 0)
+			return -1;
+	}
 	return p->mode == MIGRATE_PRECOPY ? run_precopy(s, err) : run_postcopy(s, err);
 }
 
@@ -668,6 +731,7 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 	st->p.state = MIGRATE_ACTIVE;
 	st->p.mode = p->mode;
 	st->p.phase = "setup";
+	st->p.disk_copy = p->disks != NULL;
 	pthread_mutex_unlock(&st->lock);
 
 	int r = 0;
@@ -712,6 +776,7 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 		st->p.state = MIGRATE_COMPLETED;
 		st->p.phase = "done";
 		st->p.dirty_pages = 0;
+		st->p.disk_remaining = 0;
 		st->p.downtime_us = (s.t_running - s.t_pause) / 1000;
 		/* the answer can beat this thread back from its last write */
 		st->p.stop_to_sent_us = ((s.t_sent < s.t_running ? s.t_sent : s.t_running) - s.t_pause) / 1000;
