@@ -15,6 +15,10 @@
 # for that same span is shown as "src-side".
 # vessel also runs postcopy (QEMU's needs a capability handshake on both
 # ends; not compared).
+#   disk:  the idle guest with a 64 MiB qcow2 disk full of data, moved with
+#          `--disks copy` into a fresh image at each hop; QEMU 7.2: block
+#          migration (`migrate -b`, deprecated in 8.1, gone in 9.1) into a
+#          fresh image on its destination.
 #
 #   bench/migrate.sh [N]        (default 3)
 #   VESSEL=path/to/vessel QEMU=path/to/qemu-system-riscv64 bench/migrate.sh
@@ -55,26 +59,42 @@ wait_for() { # FILE PATTERN SECONDS
 median() { sort -g | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]; else print "-"}'; }
 
 # ---- vessel ----
+# disk case: a 64 MiB qcow2 full of data; fresh_disk FILE: an empty one
+fresh_disk() { qemu-img create -q -f qcow2 "$1" 64M; }
+if command -v qemu-img >/dev/null; then
+	head -c 64M /dev/urandom >"$work/data.raw"
+	qemu-img convert -O qcow2 "$work/data.raw" "$work/data.qcow2"
+	rm -f "$work/data.raw"
+fi
 # vessel_chain CASE MODE APPEND: N hops; appends "total downtime" lines to $work/v-CASE-MODE
+# (CASE disk: with a disk, copied)
 vessel_chain() {
 	out=$work/v-$1-$2
 	: >"$out"
+	vdisk=""
+	mdisk=""
+	if [ "$1" = disk ]; then
+		cp "$work/data.qcow2" "$work/v0.qcow2"
+		vdisk="--disk $work/v0.qcow2"
+		mdisk="--disks copy"
+	fi
 	"$VESSEL" vm run --memory 256M --kernel "$VESSEL_GUEST_KERNEL" --initrd "$initrd" --api-socket "$work/v0.sock" \
-		--append "console=ttyS0 $3" </dev/null >"$work/v0.out" 2>&1 &
+		$vdisk --append "console=ttyS0 $3" </dev/null >"$work/v0.out" 2>&1 &
 	cur=$!
 	pids="$pids $cur"
 	wait_for "$work/v0.out" "vessel-guest: ready" 300 || die "vessel guest did not boot"
-	[ "$1" = idle ] || wait_for "$work/v0.out" "dirty: running" 30 || die "dirty program did not start"
+	[ "$1" != dirty ] || wait_for "$work/v0.out" "dirty: running" 30 || die "dirty program did not start"
 	sleep 2
 	sock=$work/v0.sock
 	for h in $(seq 1 "$N"); do
 		port=$(free_port)
+		[ -z "$vdisk" ] || { fresh_disk "$work/v$h.qcow2"; vdisk="--disk $work/v$h.qcow2"; }
 		"$VESSEL" vm run --incoming "tcp:127.0.0.1:$port" --memory 256M --api-socket "$work/v$h.sock" \
-			</dev/null >"$work/v$h.out" 2>&1 &
+			$vdisk </dev/null >"$work/v$h.out" 2>&1 &
 		next=$!
 		pids="$pids $next"
 		wait_for "$work/v$h.out" "waiting for the migration" 30 || die "vessel destination did not listen"
-		"$VESSEL" vm migrate --api-socket "$sock" --to "tcp:127.0.0.1:$port" --mode "$2" \
+		"$VESSEL" vm migrate --api-socket "$sock" --to "tcp:127.0.0.1:$port" --mode "$2" $mdisk \
 			--max-downtime-ms "$DOWNTIME_MS" --wait --json >"$work/res" 2>/dev/null ||
 			die "vessel migration $h ($1, $2) failed"
 		python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["total_ms"], r["downtime_ms"], r["iterations"], r["bytes"], r["source_downtime_ms"])' \
@@ -118,23 +138,36 @@ qemu_run() { # NAME APPEND [extra args]
 	qpid=$!
 	pids="$pids $qpid"
 }
-qemu_chain() { # CASE APPEND
+qdrive() { # FILE: QEMU's arguments for a virtio-blk disk on FILE
+	echo "-drive file=$1,if=none,id=d0,format=qcow2 -device virtio-blk-device,drive=d0"
+}
+qemu_chain() { # CASE APPEND (CASE disk: with a disk, block migration)
 	out=$work/q-$1
 	: >"$out"
-	qemu_run q0 "$2"
+	qargs=""
+	mflag=""
+	if [ "$1" = disk ]; then
+		cp "$work/data.qcow2" "$work/q0.qcow2"
+		qargs=$(qdrive "$work/q0.qcow2")
+		mflag="-b"
+	fi
+	# shellcheck disable=SC2086
+	qemu_run q0 "$2" $qargs
 	cur=$qpid
 	wait_for "$work/q0.out" "vessel-guest: ready" 300 || die "QEMU guest did not boot"
-	[ "$1" = idle ] || wait_for "$work/q0.out" "dirty: running" 30 || die "dirty program did not start (QEMU)"
+	[ "$1" != dirty ] || wait_for "$work/q0.out" "dirty: running" 30 || die "dirty program did not start (QEMU)"
 	sleep 2
 	mon=$work/q0.mon
 	for h in $(seq 1 "$N"); do
 		port=$(free_port)
-		qemu_run "q$h" "$2" -incoming "tcp:127.0.0.1:$port"
+		[ -z "$qargs" ] || { fresh_disk "$work/q$h.qcow2"; qargs=$(qdrive "$work/q$h.qcow2"); }
+		# shellcheck disable=SC2086
+		qemu_run "q$h" "$2" -incoming "tcp:127.0.0.1:$port" $qargs
 		next=$qpid
 		sleep 1
 		hmp "$mon" "migrate_set_parameter downtime-limit $DOWNTIME_MS" >/dev/null
 		hmp "$mon" "migrate_set_parameter max-bandwidth 10G" >/dev/null
-		hmp "$mon" "migrate -d tcp:127.0.0.1:$port" >/dev/null
+		hmp "$mon" "migrate -d $mflag tcp:127.0.0.1:$port" >/dev/null
 		i=0
 		while :; do
 			hmp "$mon" "info migrate" >"$work/info"
@@ -158,23 +191,32 @@ qemu_chain() { # CASE APPEND
 	wait "$cur" 2>/dev/null || true
 }
 
-vessel_chain idle precopy ""
-vessel_chain dirty precopy "vessel.cmd=$dirty_cmd"
-vessel_chain idle postcopy ""
-vessel_chain dirty postcopy "vessel.cmd=$dirty_cmd"
+CASES=${CASES:-idle dirty disk}
+[ -f "$work/data.qcow2" ] || CASES=$(echo "$CASES" | sed 's/disk//')
+for c in $CASES; do
+	a=""
+	[ "$c" != dirty ] || a="vessel.cmd=$dirty_cmd"
+	vessel_chain "$c" precopy "$a"
+	[ "$c" = disk ] || vessel_chain "$c" postcopy "$a"
+done
 if [ -n "$QEMU" ] && [ -x "$QEMU" ]; then
-	qemu_chain idle ""
-	qemu_chain dirty "vessel.cmd=$dirty_cmd"
+	for c in $CASES; do
+		a=""
+		[ "$c" != dirty ] || a="vessel.cmd=$dirty_cmd"
+		qemu_chain "$c" "$a"
+	done
 else
 	echo "migrate.sh: qemu-system-riscv64 not found: vessel only" >&2
 fi
 
 col() { cut -d' ' -f"$2" <"$1" | median; }
 printf '\nlive migration, 256 MiB guest, loopback TCP, median of %s (max downtime %s ms)\n' "$N" "$DOWNTIME_MS"
+case " $CASES " in *" disk "*) echo "(disk: the idle guest + a 64 MiB qcow2 disk of data, copied: vessel --disks copy, QEMU migrate -b)" ;; esac
 printf '%-28s %10s %14s %14s %7s\n' "case" "total ms" "downtime ms" "src-side ms" "rounds"
-for c in idle dirty; do
+for c in $CASES; do
 	for m in precopy postcopy; do
 		f=$work/v-$c-$m
+		[ -f "$f" ] || continue
 		printf '%-28s %10s %14s %14s %7s\n' "vessel $c $m" "$(col "$f" 1)" "$(col "$f" 2)" "$(col "$f" 5)" \
 			"$(col "$f" 3)"
 	done
@@ -182,7 +224,7 @@ for c in idle dirty; do
 	[ -f "$f" ] && printf '%-28s %10s %14s %14s %7s\n' "qemu 7.2 $c precopy" "$(col "$f" 1)" "-" "$(col "$f" 2)" \
 		"$(col "$f" 3)"
 done
-for c in idle dirty; do
+for c in $CASES; do
 	[ -f "$work/q-$c" ] || continue
 	vd=$(col "$work/v-$c-precopy" 5)
 	qd=$(col "$work/q-$c" 2)

@@ -174,7 +174,7 @@ int machine_migrate(struct machine *m, const struct migrate_params *p, struct mi
 	pthread_mutex_unlock(&m->lock);
 	if (busy)
 		return verr_set(err, EBUSY, "a migration is already in progress");
-	struct src_ctx c = { .m = m, .copy_disks = p->disks != NULL };
+	struct src_ctx c = { .m = m, .copy_disks = p->disks && p->ndisks };
 	int r;
 	if (machine_call(m, owner_begin, &c) < 0) {
 		r = verr_set(err, ESHUTDOWN, "the VM has stopped");

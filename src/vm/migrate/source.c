@@ -342,6 +342,8 @@ static void set_phase(struct src *s, const char *phase, unsigned round, uint64_t
 	s->st->p.phase = phase;
 	s->st->p.round = round;
 	s->st->p.dirty_pages = dirty;
+	if (s->disks)
+		s->st->p.disk_remaining = mig_disk_src_remaining(s->disks);
 	s->st->p.throttle_pct = atomic_load(&s->thr_pct);
 	pthread_mutex_unlock(&s->st->lock);
 }
@@ -469,7 +471,10 @@ static int run_precopy(struct src *s, struct verr **err)
 			}
 			break;
 		}
-		unsigned pct = mig_throttle_step(round, (uint64_t)n, prev, atomic_load(&s->thr_pct));
+		/* the work left, in pages: a guest dirtying its disk faster than
+		 * the link carries it is held like one dirtying its RAM */
+		uint64_t work = (uint64_t)n + disk_left / MIG_PAGE;
+		unsigned pct = mig_throttle_step(round, work, prev, atomic_load(&s->thr_pct));
 		if (pct != atomic_load(&s->thr_pct)) {
 			atomic_store(&s->thr_pct, pct);
 			if (!s->thr_started) {
@@ -480,7 +485,7 @@ static int run_precopy(struct src *s, struct verr **err)
 			log_info("migration: round %u: %lld pages dirty, throttling vCPUs to %u%%", round,
 				 (long long)n, 100 - pct);
 		}
-		prev = (uint64_t)n;
+		prev = work;
 		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
 		if (s->disks && mig_disk_src_send(s->disks, s->w, disk_tick, s, err) < 0)
 			return -1;
@@ -689,7 +694,7 @@ static int src_run(struct src *s, struct verr **err)
 	if (pthread_create(&s->rp_thread, NULL, rp_main, s) != 0)
 		return verr_set(err, EAGAIN, "start the return-path thread");
 	s->rp_started = true;
-	if (p->disks) {
+	if (p->disks && p->ndisks) { /* (a VM without disks has nothing to copy) */
 		if (p->ndisks > MIGRATE_MAX_DISKS)
 			return verr_set(err, EINVAL, "%u disks: at most %d can be copied", p->ndisks, MIGRATE_MAX_DISKS);
 		s->disks = mig_disk_src_new(p->disks, p->ndisks);
@@ -731,7 +736,7 @@ int migrate_source_run(void *ram_hva, uint64_t ram_size, const struct migrate_so
 	st->p.state = MIGRATE_ACTIVE;
 	st->p.mode = p->mode;
 	st->p.phase = "setup";
-	st->p.disk_copy = p->disks != NULL;
+	st->p.disk_copy = p->disks && p->ndisks;
 	pthread_mutex_unlock(&st->lock);
 
 	int r = 0;
