@@ -691,6 +691,10 @@ static void test_dest_hostile_disk(void **state)
 	/* every granule must have arrived before the start */
 	expect_refused(&vm, &dst_ops, good, 2, "3 of 4 granules never arrived");
 	block_close(vm.dst_disk);
+	/* a copied disk must be writable here */
+	vm.dst_disk = open_img("h.raw", true);
+	expect_refused(&vm, &dst_ops, good, 3, "is read-only here");
+	block_close(vm.dst_disk);
 	munmap(vm.ram, 16 * PG);
 }
 
