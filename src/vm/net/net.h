@@ -71,12 +71,13 @@ void net_backend_resume(struct net_backend *nb);
  * must be paused. load validates (libslirp refuses a bad stream) and
  * returns 0 or -1 with *err. */
 void net_backend_save(struct net_backend *nb, struct state_buf *b);
+int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err);
 
 /* Marks the saves and loads that follow as a live migration's (on) or not
- * (off, the default). Accepts NULL. The source turns it on around the
- * final state save, the destination while it loads the state. */
+ * (off, the default). Accepts NULL. Called on the thread that then saves
+ * or loads: the source turns it on around the final state save, the
+ * destination while it loads the state. */
 void net_backend_set_migration(struct net_backend *nb, bool on);
-int net_backend_load(struct net_backend *nb, const void *data, size_t len, struct verr **err);
 
 /* Stops the thread and frees; accepts NULL. */
 void net_backend_destroy(struct net_backend *nb);
@@ -97,7 +98,7 @@ struct net_backend {
 	const struct net_backend_ops *ops;
 	net_rx_fn rx;
 	void *rx_opaque;
-	bool migration;           /* net_backend_set_migration */
+	bool migration;         /* net_backend_set_migration */
 	struct net_stats stats; /* updated atomically */
 };
 
