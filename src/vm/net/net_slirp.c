@@ -485,6 +485,11 @@ static int take_socket(struct net_slirp *s, const struct handover *h, const char
 		*why = "not a live migration";
 		return -1;
 	}
+	static const char no_boot_id[36];
+	if (!memcmp(s->boot_id, no_boot_id, 36)) {
+		*why = "this host's boot id is unknown (no /proc)";
+		return -1;
+	}
 	if (memcmp(h->boot_id, s->boot_id, 36) != 0) {
 		*why = "source on another host";
 		return -1;
@@ -727,7 +732,7 @@ int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err
 		return -1;
 	}
 #ifdef SLIRP_HAS_SOCKET_STATE
-	/* no boot id (no /proc): all zeros, which no boot id equals */
+	/* no boot id (no /proc): all zeros, and take_socket takes nothing */
 	int bfd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
 	if (bfd >= 0) {
 		if (read(bfd, s->boot_id, sizeof(s->boot_id)) != (ssize_t)sizeof(s->boot_id))
