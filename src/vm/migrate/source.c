@@ -371,8 +371,10 @@ static int disk_precopy(struct src *s, uint64_t *bw, struct verr **err)
 		set_phase(s, "disk", round, 0);
 		log_debug("migration: disk round %u: %llu KiB to send, %.1f ms", round, (unsigned long long)(left >> 10),
 			  (double)est_us / 1000);
-		if (round && (est_us * 2 <= s->max_downtime_ms * 1000 || round >= DISK_ROUNDS))
+		if (round && (est_us * 2 <= s->max_downtime_ms * 1000 || round >= DISK_ROUNDS)) {
+			set_phase(s, "disk", 0, 0); /* "iterations" count RAM rounds */
 			return 0;
+		}
 		uint64_t t0 = now_ns(), b0 = vstream_pos(s->vs);
 		if (mig_disk_src_send(s->disks, s->w, disk_tick, s, err) < 0 || sync_dest(s, err) < 0)
 			return -1;
