@@ -27,7 +27,7 @@ static void vm_usage(FILE *f)
 	      "       vessel vm clone SNAPSHOT NAME [--dir DIR] [run options]\n"
 	      "       vessel vm status|pause|resume --api-socket PATH [--json]\n"
 	      "       vessel vm shutdown --api-socket PATH [--timeout SECONDS]\n"
-	      "       vessel vm snapshot --api-socket PATH [--paused] FILE\n"
+	      "       vessel vm snapshot --api-socket PATH [--paused] [--json] FILE\n"
 	      "       vessel vm run --incoming tcp:HOST:PORT --memory SIZE [--disk ...] [--net ...]\n"
 	      "       vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
 	      "                         [--precopy-rounds N] [--disks shared|copy] [--max-downtime-ms N]\n"
@@ -654,17 +654,17 @@ static void print_status(json_t *r)
 	}
 }
 
-/* vessel vm status|pause|resume|shutdown|snapshot --api-socket PATH ... */
+/* vessel vm status|pause|resume|shutdown --api-socket PATH ... */
 static int vm_client(int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	static const struct option opts[] = {
 		{ "api-socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
-		{ "timeout", required_argument, NULL, 't' },	{ "paused", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },		{ NULL, 0, NULL, 0 },
+		{ "timeout", required_argument, NULL, 't' },	{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *sock = NULL;
-	bool json_out = false, paused = false;
+	bool json_out = false;
 	long timeout = -1;
 	int c;
 	optind = 1;
@@ -672,7 +672,6 @@ static int vm_client(int argc, char **argv)
 		switch (c) {
 		case 's': sock = optarg; break;
 		case 'j': json_out = true; break;
-		case 'p': paused = true; break;
 		case 't': {
 			char *end;
 			timeout = strtol(optarg, &end, 10);
@@ -691,13 +690,11 @@ static int vm_client(int argc, char **argv)
 		fprintf(stderr, "vessel vm %s: --api-socket PATH is required\n", cmd);
 		return 2;
 	}
-	bool is_snap = !strcmp(cmd, "snapshot");
-	if (is_snap ? optind != argc - 1 : optind != argc) {
-		fprintf(stderr, is_snap ? "vessel vm snapshot: expected one FILE\n" : "vessel vm %s: unexpected argument\n",
-			cmd);
+	if (optind != argc) {
+		fprintf(stderr, "vessel vm %s: unexpected argument\n", cmd);
 		return 2;
 	}
-	if ((timeout >= 0 && strcmp(cmd, "shutdown")) || (paused && !is_snap)) {
+	if (timeout >= 0 && strcmp(cmd, "shutdown")) {
 		fprintf(stderr, "vessel vm %s: option not valid for this command\n", cmd);
 		return 2;
 	}
@@ -716,41 +713,6 @@ static int vm_client(int argc, char **argv)
 			ret = 0;
 		} else {
 			print_status(reply);
-			ret = 0;
-		}
-	} else if (is_snap) {
-		/* the server resolves relative paths against its own directory:
-		 * send an absolute one */
-		const char *file = argv[optind];
-		cleanup_free char *abs = NULL;
-		if (file[0] != '/') {
-			char cwd[PATH_MAX];
-			if (!getcwd(cwd, sizeof(cwd))) {
-				perror("vessel vm snapshot: getcwd");
-				return 1;
-			}
-			abs = xasprintf("%s/%s", cwd, file);
-			file = abs;
-		}
-		body = json_pack("{s:s, s:b}", "path", file, "paused", paused);
-		uint64_t t0 = now_ns();
-		if (api_request(cmd, sock, "POST", "/vm/snapshot", body, &reply, &status) < 0) {
-			json_decref(body);
-			return 1;
-		}
-		if (status != 200) {
-			ret = api_failed(cmd, status, reply);
-		} else {
-			if (json_out) {
-				char *s = json_dumps(reply, JSON_COMPACT);
-				printf("%s\n", s);
-				free(s);
-			} else {
-				printf("snapshot %s: %lld bytes, VM paused %lld ms (%.0f ms in all)%s\n", file,
-				       (long long)json_integer_value(json_object_get(reply, "bytes")),
-				       (long long)json_integer_value(json_object_get(reply, "ms")),
-				       (double)(now_ns() - t0) / 1e6, paused ? ", stays paused" : "");
-			}
 			ret = 0;
 		}
 	} else {
@@ -784,7 +746,9 @@ int cli_vm_main(int argc, char **argv)
 		return cli_vm_migrate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "migrate-postcopy") == 0)
 		return cli_vm_migrate_postcopy(argc - 1, argv + 1);
-	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown", "snapshot" };
+	if (strcmp(argv[1], "snapshot") == 0)
+		return cli_vm_snapshot(argc - 1, argv + 1);
+	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown" };
 	for (size_t i = 0; i < ARRAY_SIZE(client_cmds); i++)
 		if (strcmp(argv[1], client_cmds[i]) == 0)
 			return vm_client(argc - 1, argv + 1);

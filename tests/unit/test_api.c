@@ -40,6 +40,7 @@ struct fake_vm {
 	volatile bool release_migration;
 	volatile int migrated; /* calls of the migrated hook */
 	bool postcopy_asked;
+	int snapshots; /* written */
 	unsigned last_precopy_rounds;
 };
 
@@ -93,6 +94,7 @@ static int fake_snapshot(void *opaque, const char *path, bool stay_paused, json_
 		return verr_set(err, EIO, "write '%s'", path);
 	snprintf(vm->last_snapshot, sizeof(vm->last_snapshot), "%s", path);
 	vm->last_stay_paused = stay_paused;
+	vm->snapshots++;
 	*result = json_pack("{s:I,s:f}", "bytes", (json_int_t)4096, "ms", 1.5);
 	return 0;
 }
@@ -135,6 +137,15 @@ static json_t *fake_migration(void *opaque, struct verr **err)
 	return j;
 }
 
+static json_t *fake_snapshot_status(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	if (!vm->snapshots)
+		return json_pack("{s:s,s:s,s:i,s:i}", "status", "none", "phase", "none", "bytes", 0, "total_bytes", 0);
+	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:i,s:i}", "status", "completed", "phase", "done", "bytes", 4096,
+			 "total_bytes", 4096, "path", vm->last_snapshot, "total_ms", 2, "ms", 1);
+}
+
 static int fake_migrate_postcopy(void *opaque, struct verr **err)
 {
 	struct fake_vm *vm = opaque;
@@ -163,6 +174,7 @@ static const struct vm_api_ops fake_ops = {
     .migration_status = fake_migration,
     .migrated = fake_migrated,
     .migrate_postcopy = fake_migrate_postcopy,
+    .snapshot_status = fake_snapshot_status,
 };
 
 /* ---- the OpenAPI checker ---- */
@@ -439,6 +451,9 @@ static void test_routes(void **state)
 	assert_null(call("POST", "/vm/resume", empty, 204));
 	json_decref(empty);
 
+	r = call("GET", "/vm/snapshot", NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "none");
+	json_decref(r);
 	json_t *body = json_pack("{s:s,s:b}", "path", "/tmp/x.snap", "paused", 1);
 	json_t *req_schema = json_pack("{s:s}", "$ref", "#/components/schemas/SnapshotRequest");
 	validate(body, req_schema, "request");
@@ -450,6 +465,10 @@ static void test_routes(void **state)
 	json_decref(r);
 	json_decref(body);
 	expect_error("POST", "/vm/snapshot", "{\"path\": \"/fail/x\"}", 500, "snapshot: write '/fail/x'");
+	r = call("GET", "/vm/snapshot", NULL, 200);
+	assert_string_equal(json_string_value(json_object_get(r, "status")), "completed");
+	assert_string_equal(json_string_value(json_object_get(r, "path")), "/tmp/x.snap");
+	json_decref(r);
 
 	r = call("GET", "/vm/migration", NULL, 200);
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "none");
@@ -500,6 +519,48 @@ static void test_routes(void **state)
 			free(key);
 		}
 	}
+}
+
+/* Sends a raw request; returns the whole answer (caller frees). */
+static char *raw_answer(const char *req)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	strcpy(sa.sun_path, sock_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write_full(fd, req, strlen(req)), 0);
+	char *buf = xmalloc(65536);
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(fd, buf + len, 65535 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/* A 405 names every method of the path; HEAD is GET without the body. */
+static void test_allow_and_head(void **state)
+{
+	char *a = raw_answer("DELETE /vm/snapshot HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(a, "HTTP/1.1 405 "));
+	assert_non_null(strstr(a, "\r\nAllow: GET, POST\r\n"));
+	assert_non_null(strstr(a, "(use GET, POST)"));
+	free(a);
+	a = raw_answer("PUT /vm/pause HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(a, "\r\nAllow: POST\r\n"));
+	free(a);
+	a = raw_answer("HEAD /vm HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(a, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(a, "Content-Type: application/json\r\n"));
+	char *end = strstr(a, "\r\n\r\n");
+	assert_non_null(end);
+	assert_string_equal(end, "\r\n\r\n"); /* no body */
+	free(a);
+	a = raw_answer("HEAD /vm/pause HTTP/1.1\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(a, "HTTP/1.1 405 "));
+	free(a);
 }
 
 static void test_bad_requests(void **state)
@@ -798,6 +859,7 @@ int main(void)
 	    cmocka_unit_test(test_socket_handling),
 	    cmocka_unit_test(test_routes),
 	    cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_allow_and_head),
 	    cmocka_unit_test(test_body_limit),
 	    cmocka_unit_test(test_concurrent),
 	};

@@ -68,6 +68,10 @@ struct vm_api_ops {
 	 * paused for it and resumed unless stay_paused. *result gets a new
 	 * object with at least "bytes" and "ms" (server takes ownership). */
 	int (*snapshot)(void *opaque, const char *path, bool stay_paused, json_t **result, struct verr **err);
+	/* GET /vm/snapshot: the current or last snapshot: at least "status"
+	 * ("none" | "active" | "completed" | "failed"), "phase", "bytes" and
+	 * "total_bytes" (server takes ownership). */
+	json_t *(*snapshot_status)(void *opaque, struct verr **err);
 	/* POST /vm/migrate: runs the migration to completion; *result gets
 	 * at least "total_ms", "downtime_ms", "iterations", "bytes". */
 	int (*migrate)(void *opaque, const struct vm_api_migrate_req *req, json_t **result,

@@ -316,6 +316,21 @@ static void route_migration(struct vm_api *a, json_t *body, struct api_reply *ou
 	out->json = st;
 }
 
+static void route_snapshot_status(struct vm_api *a, json_t *body, struct api_reply *out)
+{
+	struct verr *e = NULL;
+	json_t *st = a->ops->snapshot_status(a->opaque, &e);
+	if (!st || !json_is_object(st)) {
+		json_decref(st);
+		if (!e)
+			verr_set(&e, 0, "the VM returned no snapshot status");
+		reply_verr(out, e, "snapshot status");
+		return;
+	}
+	out->status = 200;
+	out->json = st;
+}
+
 static void route_migrate_postcopy(struct vm_api *a, json_t *body, struct api_reply *out)
 {
 	route_simple(a, body, out, a->ops->migrate_postcopy, "switch to postcopy");
@@ -330,6 +345,7 @@ static const struct api_route {
     {"/vm/pause", "POST", route_pause},
     {"/vm/resume", "POST", route_resume},
     {"/vm/shutdown", "POST", route_shutdown},
+    {"/vm/snapshot", "GET", route_snapshot_status},
     {"/vm/snapshot", "POST", route_snapshot},
     {"/vm/migrate", "POST", route_migrate},
     {"/vm/migration", "GET", route_migration},
@@ -350,6 +366,8 @@ static bool route_available(const struct vm_api *a, route_fn fn)
 		return o->shutdown;
 	if (fn == route_snapshot)
 		return o->snapshot;
+	if (fn == route_snapshot_status)
+		return o->snapshot_status;
 	if (fn == route_migrate)
 		return o->migrate;
 	if (fn == route_migrate_postcopy)
@@ -357,33 +375,41 @@ static bool route_available(const struct vm_api *a, route_fn fn)
 	return o->migration_status;
 }
 
+/* Longest Allow value: every method a path has, ", "-separated. */
+#define API_ALLOW_MAX 32
+
+/* Routes the request; for a 405, allow gets the path's methods ("" otherwise).
+ * HEAD is served as GET (send_reply leaves the body out). */
 static void dispatch(struct vm_api *a, const char *url, const char *method, const char *req_body,
-		     size_t req_len, struct api_reply *out, const char **allow)
+		     size_t req_len, struct api_reply *out, char allow[API_ALLOW_MAX])
 {
 	const struct api_route *route = NULL;
+	const char *match = strcmp(method, "HEAD") ? method : "GET";
 	bool path_known = false;
+	allow[0] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(api_routes); i++) {
 		if (strcmp(url, api_routes[i].path))
 			continue;
 		path_known = true;
-		*allow = api_routes[i].method;
-		if (!strcmp(method, api_routes[i].method))
+		size_t n = strlen(allow);
+		snprintf(allow + n, API_ALLOW_MAX - n, "%s%s", n ? ", " : "", api_routes[i].method);
+		if (!strcmp(match, api_routes[i].method))
 			route = &api_routes[i];
 	}
 	if (!path_known) {
 		char *msg = xasprintf("no such resource '%s'", url);
 		reply_error(out, 404, msg);
 		free(msg);
-		*allow = NULL;
+		allow[0] = 0;
 		return;
 	}
 	if (!route) {
-		char *msg = xasprintf("method %s is not allowed on %s (use %s)", method, url, *allow);
+		char *msg = xasprintf("method %s is not allowed on %s (use %s)", method, url, allow);
 		reply_error(out, 405, msg);
 		free(msg);
 		return;
 	}
-	*allow = NULL;
+	allow[0] = 0;
 	json_t *body = NULL;
 	if (req_len) {
 		json_error_t je;
@@ -495,12 +521,12 @@ static bool conn_serve(struct vm_api *a, int fd, const struct http_request *req)
 	a->inflight++;
 	pthread_mutex_unlock(&a->lock);
 	struct api_reply r = {0};
-	const char *allow = NULL;
+	char allow[API_ALLOW_MAX];
 	bool head = !strcmp(req->method, "HEAD");
-	dispatch(a, req->path, req->method, req->body, req->content_length, &r, &allow);
+	dispatch(a, req->path, req->method, req->body, req->content_length, &r, allow);
 	bool migrated = r.status == 200 && !strcmp(req->method, "POST") && !strcmp(req->path, "/vm/migrate");
 	log_debug("api: %s %s -> %u", req->method, req->path, r.status);
-	int sent = send_reply(fd, &r, allow, !req->keep_alive, head);
+	int sent = send_reply(fd, &r, allow[0] ? allow : NULL, !req->keep_alive, head);
 	json_decref(r.json);
 	/* the answer is out (or the client left): the VM may go now */
 	if (migrated && a->ops->migrated)

@@ -22,6 +22,13 @@ static json_t *api_get_info(void *opaque, struct verr **err)
 	bool has_migration = m->migration != NULL;
 	pthread_mutex_unlock(&m->lock);
 	const char *operation = "none", *phase = NULL;
+	struct machine_snapshot_progress *sp = xmalloc(sizeof(*sp));
+	machine_snapshot_progress(m, sp);
+	if (sp->status == MSNAP_ACTIVE) {
+		operation = "snapshotting";
+		phase = sp->phase;
+	}
+	free(sp);
 	if (has_migration) {
 		struct migrate_progress pr;
 		machine_migration_progress(m, &pr);
@@ -101,12 +108,36 @@ static int api_snapshot(void *opaque, const char *path, bool stay_paused, json_t
 	return 0;
 }
 
+static json_t *api_snapshot_status(void *opaque, struct verr **err)
+{
+	static const char *const names[] = {
+		[MSNAP_NONE] = "none", [MSNAP_ACTIVE] = "active", [MSNAP_COMPLETED] = "completed", [MSNAP_FAILED] = "failed"
+	};
+	cleanup_free struct machine_snapshot_progress *p = xmalloc(sizeof(*p));
+	machine_snapshot_progress(opaque, p);
+	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "status", names[p->status], "phase", p->phase, "bytes",
+			      (json_int_t)p->bytes, "total_bytes", (json_int_t)p->total_bytes);
+	if (o && p->status != MSNAP_NONE) {
+		json_object_set_new(o, "path", json_string(p->path));
+		json_object_set_new(o, p->status == MSNAP_ACTIVE ? "elapsed_ms" : "total_ms",
+				    json_integer((json_int_t)p->elapsed_ms));
+		if (p->ms || p->status != MSNAP_ACTIVE)
+			json_object_set_new(o, "ms", json_integer((json_int_t)p->ms));
+		if (p->status == MSNAP_FAILED)
+			json_object_set_new(o, "error", json_string(p->error));
+	}
+	if (!o)
+		verr_set(err, ENOMEM, "build the answer");
+	return o;
+}
+
 static const struct vm_api_ops machine_api_ops = {
 	.get_info = api_get_info,
 	.pause = api_pause,
 	.resume = api_resume,
 	.shutdown = api_shutdown,
 	.snapshot = api_snapshot,
+	.snapshot_status = api_snapshot_status,
 	.migrate = machine_api_migrate, /* migration.c */
 	.migration_status = machine_api_migration_status,
 	.migrate_postcopy = machine_api_migrate_postcopy,

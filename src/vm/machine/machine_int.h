@@ -16,6 +16,7 @@
 #include "vm/dev/uart16550.h"
 #include "vm/machine/machine.h"
 #include "vm/machine/sbi.h"
+#include "vm/machine/vmstate.h"
 #include "vm/net/net.h"
 #include "vm/virtio/virtio_devices.h"
 
@@ -58,6 +59,16 @@ struct machine {
 	int64_t paused_at_ns;
 	uint64_t created_ns;
 	unsigned busy;       /* snapshot (or migration) in progress: refuse pause/resume */
+	/* the current or last snapshot (vmstate.c), under lock */
+	struct {
+		enum machine_snapshot_status status;
+		uint64_t t0_ns, ms, total_ms;
+		struct snapshot_shared *shared; /* the writer's progress while active */
+		uint32_t phase;			/* once over */
+		uint64_t bytes, total_bytes;	/* once over */
+		char path[PATH_MAX];
+		char error[256];
+	} snap;
 
 	enum machine_shutdown_stage shut_stage;
 	uint64_t shut_next_ns, shut_deadline_ns;

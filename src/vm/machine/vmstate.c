@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/util.h"
@@ -598,11 +600,55 @@ int machine_load_state(struct machine *m, struct snap_reader *r, unsigned flags,
 
 /* ---- snapshot ---- */
 
+enum snapshot_phase { PH_NONE, PH_PAUSING, PH_FLUSHING, PH_STATE, PH_SCANNING, PH_RAM, PH_SYNCING, PH_DONE };
+
+static const char *const snapshot_phase_names[] = {
+	[PH_NONE] = "none",	     [PH_PAUSING] = "pausing",	 [PH_FLUSHING] = "flushing-disks",
+	[PH_STATE] = "saving-state", [PH_SCANNING] = "scanning-ram", [PH_RAM] = "writing-ram",
+	[PH_SYNCING] = "syncing",    [PH_DONE] = "done",
+};
+
+/* The writer's progress, on a page shared with the child (MAP_SHARED |
+ * MAP_ANONYMOUS, created before the fork): the child writes, API threads
+ * read. */
+struct snapshot_shared {
+	_Atomic uint32_t phase;
+	_Atomic uint64_t bytes, total_bytes;
+};
+
+/* The child's snap_writer progress hook; paces the writer when the test
+ * hook asks for it (rate_bps). */
+struct child_progress {
+	struct snapshot_shared *sh;
+	uint64_t rate_bps, t0_ns;
+};
+
+static void child_progress(void *opaque, uint64_t pos, uint64_t ram_end)
+{
+	struct child_progress *cp = opaque;
+	atomic_store(&cp->sh->bytes, pos);
+	if (ram_end && atomic_load(&cp->sh->phase) == PH_SCANNING) {
+		atomic_store(&cp->sh->total_bytes, ram_end + SNAP_END_SECTION_SIZE);
+		atomic_store(&cp->sh->phase, PH_RAM);
+	}
+	if (cp->rate_bps) {
+		uint64_t due_ns = (uint64_t)((double)pos * 1e9 / (double)cp->rate_bps);
+		uint64_t now = now_ns() - cp->t0_ns;
+		if (due_ns > now + 1000000) {
+			struct timespec ts = { (time_t)((due_ns - now) / 1000000000), (long)((due_ns - now) % 1000000000) };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 struct snapshot_args {
 	const char *path;
 	bool stay_paused;
 	struct machine_snapshot_result *res;
 	struct verr **err;
+	struct snapshot_shared *shared;
+	uint64_t rate_bps;
+	bool installed; /* m->snap describes this snapshot */
 	/* set by do_snapshot for the caller */
 	bool was_paused;
 	pid_t child;
@@ -659,26 +705,37 @@ static uint8_t *ram_populated(const struct machine *m)
 /* In the forked child: the process is a frozen copy of the paused VM
  * (other threads do not exist here, the board lock was re-initialized).
  * Writes the file and exits without running atexit handlers. */
-static void __attribute__((noreturn)) snapshot_child(struct machine *m, const char *path, int wfd)
+static void __attribute__((noreturn)) snapshot_child(struct machine *m, const struct snapshot_args *a, int wfd)
 {
+	const char *path = a->path;
 	struct verr *e = NULL;
 	struct vstream *s = NULL;
 	struct snap_writer *w = NULL;
 	uint8_t *populated = NULL;
 	int r = -1;
+	struct child_progress cp = { .sh = a->shared, .rate_bps = a->rate_bps, .t0_ns = now_ns() };
 	/* what the guest wrote reaches the disk before the snapshot claims it
 	 * (the fds are shared with the parent: the same files) */
+	atomic_store(&cp.sh->phase, PH_FLUSHING);
 	for (unsigned i = 0; i < m->cfg.nr_disks; i++)
 		if (m->disks[i] && !m->disks[i]->readonly && block_flush(m->disks[i]) < 0) {
 			verr_set(&e, EIO, "flush disk '%s'", m->disks[i]->path);
 			goto out;
 		}
-	if (vstream_file_writer(path, 0600, &s, &e) < 0)
+	atomic_store(&cp.sh->phase, PH_STATE);
+	if (vstream_file_writer(path, 0600, &s, &e) < 0 || snap_writer_new(s, 0, &w, &e) < 0)
 		goto out;
+	snap_writer_set_progress(w, child_progress, &cp);
+	if (machine_save_state(m, w, &e) < 0)
+		goto out;
+	atomic_store(&cp.sh->phase, PH_SCANNING);
 	populated = ram_populated(m);
-	if (snap_writer_new(s, 0, &w, &e) < 0 || machine_save_state(m, w, &e) < 0 ||
-	    snap_write_ram_hinted(w, m->sh.ram_hva, m->sh.ram_size, populated, &e) < 0 ||
-	    snap_writer_finish(w, &e) < 0 || vstream_commit(s, &e) < 0)
+	if (snap_write_ram_hinted(w, m->sh.ram_hva, m->sh.ram_size, populated, &e) < 0 ||
+	    snap_writer_finish(w, &e) < 0)
+		goto out;
+	atomic_store(&cp.sh->bytes, vstream_pos(s));
+	atomic_store(&cp.sh->phase, PH_SYNCING);
+	if (vstream_commit(s, &e) < 0)
 		goto out;
 	r = 0;
 out:;
@@ -699,6 +756,16 @@ static int do_snapshot(struct machine *m, void *arg)
 	if (m->busy)
 		return verr_set(a->err, EBUSY, "a snapshot or migration is in progress");
 	uint64_t t0 = now_ns();
+	atomic_store(&a->shared->phase, PH_PAUSING);
+	pthread_mutex_lock(&m->lock);
+	m->snap.status = MSNAP_ACTIVE;
+	m->snap.t0_ns = t0;
+	m->snap.ms = m->snap.total_ms = 0;
+	m->snap.shared = a->shared;
+	snprintf(m->snap.path, sizeof(m->snap.path), "%s", a->path);
+	m->snap.error[0] = 0;
+	pthread_mutex_unlock(&m->lock);
+	a->installed = true;
 	a->was_paused = m->paused;
 	if (!a->was_paused && machine_pause(m, a->err) < 0)
 		return -1;
@@ -713,7 +780,7 @@ static int do_snapshot(struct machine *m, void *arg)
 		if (pid == 0) {
 			pthread_mutex_init(&m->lock, NULL);
 			close(fds[0]);
-			snapshot_child(m, a->path, fds[1]);
+			snapshot_child(m, a, fds[1]);
 		}
 		int fe = errno;
 		pthread_mutex_unlock(&m->lock);
@@ -738,6 +805,9 @@ static int do_snapshot(struct machine *m, void *arg)
 		a->rfd = fds[0];
 	}
 	a->res->ms = (now_ns() - t0) / 1000000;
+	pthread_mutex_lock(&m->lock);
+	m->snap.ms = a->res->ms;
+	pthread_mutex_unlock(&m->lock);
 	return pid > 0 ? 0 : -1;
 }
 
@@ -757,6 +827,43 @@ static int snapshot_done(struct machine *m, void *arg)
 	return 0;
 }
 
+/* The snapshot a is over (ok or not): its figures stay in m->snap for
+ * GET /vm/snapshot; the shared page goes. */
+static void snapshot_finish(struct machine *m, struct snapshot_args *a, bool ok, const struct verr *e)
+{
+	if (!a->installed)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->snap.status = ok ? MSNAP_COMPLETED : MSNAP_FAILED;
+	m->snap.phase = ok ? PH_DONE : atomic_load(&a->shared->phase);
+	m->snap.bytes = ok ? a->res->bytes : atomic_load(&a->shared->bytes);
+	m->snap.total_bytes = ok ? a->res->bytes : atomic_load(&a->shared->total_bytes);
+	m->snap.total_ms = (now_ns() - m->snap.t0_ns) / 1000000;
+	snprintf(m->snap.error, sizeof(m->snap.error), "%s", e && e->msg ? e->msg : "");
+	m->snap.shared = NULL;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void machine_snapshot_progress(struct machine *m, struct machine_snapshot_progress *out)
+{
+	pthread_mutex_lock(&m->lock);
+	out->status = m->snap.status;
+	uint32_t phase = m->snap.phase;
+	out->bytes = m->snap.bytes;
+	out->total_bytes = m->snap.total_bytes;
+	if (m->snap.shared) {
+		phase = atomic_load(&m->snap.shared->phase);
+		out->bytes = atomic_load(&m->snap.shared->bytes);
+		out->total_bytes = atomic_load(&m->snap.shared->total_bytes);
+	}
+	out->phase = phase < ARRAY_SIZE(snapshot_phase_names) ? snapshot_phase_names[phase] : "none";
+	out->elapsed_ms = m->snap.status == MSNAP_ACTIVE ? (now_ns() - m->snap.t0_ns) / 1000000 : m->snap.total_ms;
+	out->ms = m->snap.ms;
+	memcpy(out->path, m->snap.path, sizeof(out->path));
+	memcpy(out->error, m->snap.error, sizeof(out->error));
+	pthread_mutex_unlock(&m->lock);
+}
+
 int machine_snapshot(struct machine *m, const char *path, bool stay_paused, struct machine_snapshot_result *res,
 		     struct verr **err)
 {
@@ -764,11 +871,26 @@ int machine_snapshot(struct machine *m, const char *path, bool stay_paused, stru
 	memset(res, 0, sizeof(*res));
 	uint64_t t0 = now_ns();
 	struct snapshot_args a = { .path = path, .stay_paused = stay_paused, .res = res, .err = &e, .rfd = -1 };
+	const char *rate = getenv(MACHINE_SNAPSHOT_TEST_RATE_ENV);
+	if (rate && *rate) {
+		char *end;
+		unsigned long long v = strtoull(rate, &end, 10);
+		if (*end || v == 0)
+			return verr_set(err, EINVAL, "%s='%s': expected bytes per second", MACHINE_SNAPSHOT_TEST_RATE_ENV,
+					rate);
+		a.rate_bps = v;
+	}
+	a.shared = mmap(NULL, sizeof(*a.shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (a.shared == MAP_FAILED)
+		return verr_set(err, errno, "snapshot '%s': map the progress page", path);
 	int r = machine_call(m, do_snapshot, &a);
-	if (r == -ESHUTDOWN && !e)
-		return verr_set(err, ESHUTDOWN, "the VM has stopped");
 	if (r < 0) {
-		verr_wrap(&e, "snapshot '%s'", path);
+		if (r == -ESHUTDOWN && !e)
+			verr_set(&e, ESHUTDOWN, "the VM has stopped");
+		else
+			verr_wrap(&e, "snapshot '%s'", path);
+		snapshot_finish(m, &a, false, e);
+		munmap(a.shared, sizeof(*a.shared));
 		if (err)
 			*err = e;
 		else
@@ -799,11 +921,19 @@ int machine_snapshot(struct machine *m, const char *path, bool stay_paused, stru
 	res->total_ms = (now_ns() - t0) / 1000000;
 	if (!ok) {
 		if (len > 9)
-			verr_set(err, EIO, "snapshot '%s': %s", path, buf + 9);
+			verr_set(&e, EIO, "snapshot '%s': %s", path, buf + 9);
 		else
-			verr_set(err, EIO, "snapshot '%s': the writer process failed (status 0x%x)", path, status);
+			verr_set(&e, EIO, "snapshot '%s': the writer process failed (status 0x%x)", path, status);
+		snapshot_finish(m, &a, false, e);
+		munmap(a.shared, sizeof(*a.shared));
+		if (err)
+			*err = e;
+		else
+			verr_free(e);
 		return -1;
 	}
 	res->bytes = le64_get((const uint8_t *)buf + 1);
+	snapshot_finish(m, &a, true, NULL);
+	munmap(a.shared, sizeof(*a.shared));
 	return 0;
 }

@@ -20,6 +20,7 @@
 #ifndef VESSEL_VM_MACHINE_VMSTATE_H
 #define VESSEL_VM_MACHINE_VMSTATE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -105,5 +106,32 @@ struct machine_snapshot_result {
  * machine_call; the caller's thread waits for the child). */
 int machine_snapshot(struct machine *m, const char *path, bool stay_paused, struct machine_snapshot_result *res,
 		     struct verr **err);
+
+enum machine_snapshot_status { MSNAP_NONE, MSNAP_ACTIVE, MSNAP_COMPLETED, MSNAP_FAILED };
+
+/* The current or last snapshot of a machine (GET /vm/snapshot). */
+struct machine_snapshot_progress {
+	enum machine_snapshot_status status;
+	const char *phase;    /* "none", "pausing" (pause and fork), then in the
+			       * writer: "flushing-disks", "saving-state",
+			       * "scanning-ram", "writing-ram", "syncing" (fsync,
+			       * rename); "done" when completed (static) */
+	uint64_t bytes;	      /* written to the file so far (buffered) */
+	uint64_t total_bytes; /* the file's final size, once the RAM was scanned (0 before) */
+	uint64_t elapsed_ms;  /* since the request (the whole run once over) */
+	uint64_t ms;	      /* the guest was paused this long (0 until resumed) */
+	char path[PATH_MAX];
+	char error[256];      /* failed: the error chain */
+};
+
+/* Copies the state of the current or last snapshot into *out (status
+ * MSNAP_NONE before the first). Thread-safe; reads the writer's progress
+ * from a page it shares with the writer process. */
+void machine_snapshot_progress(struct machine *m, struct machine_snapshot_progress *out);
+
+/* Test hook: VESSEL_TEST_SNAPSHOT_BPS=N (bytes per second) in the VMM's
+ * environment makes the snapshot writer pace itself to N bytes/s, so tests
+ * can watch a snapshot in progress deterministically (docs/api.md). */
+#define MACHINE_SNAPSHOT_TEST_RATE_ENV "VESSEL_TEST_SNAPSHOT_BPS"
 
 #endif

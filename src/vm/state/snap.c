@@ -56,7 +56,22 @@ struct snap_writer {
 	uint8_t cur_hdr[SNAP_SECTION_HEADER_SIZE];
 	uint64_t count;
 	uint32_t chain;
+	snap_progress_fn progress;
+	void *progress_opaque;
+	uint64_t ram_end;
 };
+
+void snap_writer_set_progress(struct snap_writer *w, snap_progress_fn fn, void *opaque)
+{
+	w->progress = fn;
+	w->progress_opaque = opaque;
+}
+
+static void progress(struct snap_writer *w)
+{
+	if (w->progress)
+		w->progress(w->progress_opaque, vstream_pos(w->s), w->ram_end);
+}
 
 int snap_writer_new(struct vstream *s, uint32_t flags, struct snap_writer **out, struct verr **err)
 {
@@ -130,6 +145,7 @@ int snap_section_write(struct snap_writer *w, const void *data, size_t len, stru
 	if (r < 0)
 		return stream_err(err, r, "write section");
 	w->left -= len;
+	progress(w);
 	return 0;
 }
 
@@ -209,6 +225,7 @@ int snap_write_ram_hinted(struct snap_writer *w, const void *ram_hva, uint64_t r
 	uint64_t data_start = vstream_pos(w->s) + SNAP_SECTION_HEADER_SIZE + RAM_META_SIZE + bmlen + 4;
 	uint64_t pad = pad_to_page(data_start);
 	uint64_t len = RAM_META_SIZE + bmlen + 4 + pad + npresent * SNAP_PAGE_SIZE;
+	w->ram_end = vstream_pos(w->s) + SNAP_SECTION_HEADER_SIZE + len + 4;
 	static const uint8_t zeros[SNAP_PAGE_SIZE];
 	if (section_begin(w, "ram", 1, SNAP_SEC_REQUIRED, len, err) < 0 ||
 	    snap_section_write(w, meta, sizeof(meta), err) < 0 || snap_section_write(w, bm, bmlen, err) < 0 ||

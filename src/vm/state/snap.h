@@ -69,6 +69,19 @@ struct snap_writer;
  * returns a writer. flags: SNAP_F_*. */
 int snap_writer_new(struct vstream *s, uint32_t flags, struct snap_writer **out, struct verr **err);
 
+/* Bytes of the "end" section snap_writer_finish writes (header, count and
+ * chain CRC, payload CRC). */
+#define SNAP_END_SECTION_SIZE (SNAP_SECTION_HEADER_SIZE + 12 + 4)
+
+/* Progress of a writer: fn(opaque, pos, ram_end) after every write to its
+ * stream, with the stream position (bytes written so far) and, once
+ * snap_write_ram* has scanned the RAM, the position the "ram" section will
+ * end at (0 before): with RAM the last section before "end", the stream's
+ * final size is ram_end + SNAP_END_SECTION_SIZE. fn may sleep (a test hook
+ * that slows a writer does). NULL fn: none. */
+typedef void (*snap_progress_fn)(void *opaque, uint64_t pos, uint64_t ram_end);
+void snap_writer_set_progress(struct snap_writer *w, snap_progress_fn fn, void *opaque);
+
 /* Writes a whole section. name: 1..31 chars of [a-z0-9._-], not "end";
  * len <= SNAP_MAX_SECTION. */
 int snap_put_section(struct snap_writer *w, const char *name, uint32_t version, uint32_t flags,

@@ -1,10 +1,10 @@
-/* Firmware guest for tests/integration/vm/migrate_switch.sh: a bare-metal
- * M-mode program (`vessel vm run --bios`, loaded at 0x80000000, no kernel to
- * boot) that dirties memory as fast as it can: one word in every page of
- * the 32 MiB at 0x81000000 (the guest needs 64 MiB), round after round. About
- * every 100 ms of guest time (mtime, 10 MHz) it prints "C: N" on the UART
- * with a counter kept in guest RAM, so a migrated guest shows whether it
- * continues where it was. */
+/* Firmware guest for tests/integration/vm/migrate_switch.sh and api.sh (built
+ * by build_dirty_fw.sh): a bare-metal M-mode program (`vessel vm run --bios`,
+ * loaded at 0x80000000, no kernel to boot) that dirties memory as fast as it
+ * can: one word in every page of the 32 MiB at 0x81000000 (the guest needs
+ * 64 MiB), round after round. About every 100 ms of guest time (mtime,
+ * 10 MHz) it prints "C: N" on the UART with a counter kept in guest RAM, so
+ * a migrated guest shows whether it continues where it was. */
 #include <stdint.h>
 
 #define UART ((volatile uint8_t *)0x10000000ul)
