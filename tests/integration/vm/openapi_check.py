@@ -7,7 +7,10 @@ checker of tests/unit/test_api.c, applied to a real VM's answers.
 
 usage: openapi_check.py SPEC SOCKET METHOD PATH [JSON-BODY]
 prints "STATUS BODY" on stdout; exit 0 when the answer conforms, 1 when it
-does not (the reason on stderr), 2 when the server cannot be reached."""
+does not (the reason on stderr), 2 when the server cannot be reached.
+   or: openapi_check.py SPEC --answer METHOD PATH STATUS FILE
+checks an answer taken earlier (e.g. by curl, when timing matters): STATUS
+and the body in FILE (JSON, as application/json)."""
 import http.client
 import json
 import socket
@@ -79,6 +82,11 @@ def validate(spec, schema, value, where):
 
 
 def main():
+    if len(sys.argv) == 7 and sys.argv[2] == "--answer":
+        spec_path, _, method, path, status, f = sys.argv[1:7]
+        raw = open(f, "rb").read()
+        return check(json.load(open(spec_path)), method, path, int(status), raw,
+                     "application/json" if raw.strip() else "")
     spec_path, sock, method, path = sys.argv[1:5]
     body = sys.argv[5] if len(sys.argv) > 5 else None
     spec = json.load(open(spec_path))
@@ -93,6 +101,10 @@ def main():
         return 2
     status = r.status
     print(status, raw.decode(errors="replace"))
+    return check(spec, method, path, status, raw, r.getheader("Content-Type", ""))
+
+
+def check(spec, method, path, status, raw, content_type):
     op = spec["paths"].get(path, {}).get(method.lower())
     if op is None:
         # unknown paths and methods: the generic error shape
@@ -117,8 +129,8 @@ def main():
     except ValueError:
         print(f"{method} {path}: {status} body is not JSON: {raw[:80]!r}", file=sys.stderr)
         return 1
-    if r.getheader("Content-Type", "").split(";")[0] != "application/json":
-        print(f"{method} {path}: Content-Type is {r.getheader('Content-Type')!r}", file=sys.stderr)
+    if content_type.split(";")[0] != "application/json":
+        print(f"{method} {path}: Content-Type is {content_type!r}", file=sys.stderr)
         return 1
     err = validate(spec, content["schema"], value, f"{method} {path} {status}")
     if err:
