@@ -503,6 +503,8 @@ static int vm_run_main(int argc, char **argv, const char *clone_snapshot, const 
 	/* shared storage: the source holds the disks until the switch */
 	for (unsigned i = 0; incoming && i < cfg.nr_disks; i++)
 		cfg.disks[i].migrating_in = true;
+	/* one host: the source holds the hostfwd ports until the switch */
+	cfg.net_migrating_in = incoming != NULL;
 	struct timespec cpu0;
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
 	m = restore || incoming ? machine_create_incoming(&cfg, &err) : machine_create(&cfg, &err);

@@ -397,6 +397,110 @@ static void test_user_migration(void **state)
 }
 #endif
 
+/* ---- a hostfwd listener through a migration ---- */
+#if defined(SLIRP_HAS_SOCKET_STATE) && defined(SLIRP_HAS_HOSTFWD_FD)
+
+static int connect_port(int port)
+{
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int r = connect(c, (struct sockaddr *)&a, sizeof(a));
+	assert_true(r == 0 || errno == EINPROGRESS);
+	return c;
+}
+
+static int syn_count(struct rx_log *l)
+{
+	pthread_mutex_lock(&l->lock);
+	int v = l->syn_to_guest;
+	pthread_mutex_unlock(&l->lock);
+	return v;
+}
+
+static void test_hostfwd_migration(void **state)
+{
+	(void)state;
+	int port = free_port();
+	char spec[128];
+	snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%d-:80", port);
+	struct net_backend *src = NULL, *dst = NULL, *other = NULL;
+	struct verr *e = NULL;
+	struct rx_log l1 = { .lock = PTHREAD_MUTEX_INITIALIZER }, l2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	if (net_backend_open(spec, &src, &e) < 0 || net_backend_start(src, rx, &l1, &e) < 0)
+		fail_msg("%s", e->msg);
+	/* a migration's destination may open with the port in use ... */
+	if (net_backend_open_flags(spec, NET_OPEN_INCOMING, &dst, &e) < 0 ||
+	    net_backend_open_flags(spec, NET_OPEN_INCOMING, &other, &e) < 0)
+		fail_msg("%s", e->msg);
+
+	/* a connection made while the source is stopped waits in the accept
+	 * queue, and moves with the listener */
+	net_backend_pause(src);
+	int c1 = connect_port(port);
+	usleep(20000);
+	struct state_buf snap = { 0 }, mig = { 0 };
+	net_backend_save(src, &snap);
+	net_backend_set_migration(src, true);
+	net_backend_save(src, &mig);
+	net_backend_set_migration(src, false);
+
+	/* ... but a state without the source's socket fails, naming the rule */
+	net_backend_set_migration(other, true);
+	assert_int_equal(net_backend_load(other, snap.p, snap.len, &e), -1);
+	if (!strstr(e->msg, "10.0.2.15:80: the port is in use on this host and the source does not forward it"))
+		fail_msg("%s", e->msg);
+	verr_clear(&e);
+	/* nor a socket from another boot (the record's boot id, 70 bytes from
+	 * the end: u8 udp, u8 version, boot id, ..., sockaddr_in, no peer) */
+	state_buf_free(&snap);
+	state_put_bytes(&snap, mig.p, mig.len);
+	snap.p[snap.len - 70] ^= 1;
+	assert_int_equal(net_backend_load(other, snap.p, snap.len, &e), -1);
+	if (!strstr(e->msg, "in use on this host and source on another host"))
+		fail_msg("%s", e->msg);
+	verr_clear(&e);
+	/* nor outside a migration */
+	net_backend_set_migration(other, false);
+	assert_int_equal(net_backend_load(other, mig.p, mig.len, &e), -1);
+	if (!strstr(e->msg, "not a live migration"))
+		fail_msg("%s", e->msg);
+	verr_clear(&e);
+	net_backend_destroy(other);
+	state_buf_free(&snap);
+
+	net_backend_set_migration(dst, true);
+	if (net_backend_load(dst, mig.p, mig.len, &e) < 0)
+		fail_msg("%s", e->msg);
+	net_backend_set_migration(dst, false);
+	state_buf_free(&mig);
+	net_backend_destroy(src);
+	guest_arp(dst); /* the guest's address, queued before the thread runs */
+	assert_int_equal(net_backend_start(dst, rx, &l2, &e), 0);
+	/* the waiting connection reaches the guest through the destination */
+	assert_true(wait_for(&l2, &l2.syn_to_guest) > 0);
+	int before = syn_count(&l2);
+	/* and the port still forwards: a new connection */
+	int c2 = connect_port(port);
+	for (int i = 0; i < 300 && syn_count(&l2) == before; i++)
+		usleep(10000);
+	assert_true(syn_count(&l2) > before);
+	assert_int_equal(syn_count(&l1), 0);
+	close(c1);
+	close(c2);
+	net_backend_destroy(dst);
+	/* the last copy of the listener is closed: the port is free again */
+	assert_int_equal(net_backend_open(spec, &src, &e), 0);
+	net_backend_destroy(src);
+}
+#else
+static void test_hostfwd_migration(void **state)
+{
+	(void)state;
+	skip(); /* built with the system libslirp: listeners do not move */
+}
+#endif
+
 static void test_tap(void **state)
 {
 	(void)state;
@@ -442,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_specs),
 		cmocka_unit_test(test_user_network),
 		cmocka_unit_test(test_user_migration),
+		cmocka_unit_test(test_hostfwd_migration),
 		cmocka_unit_test(test_tap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

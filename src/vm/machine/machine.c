@@ -247,7 +247,7 @@ static int machine_add_virtio(struct machine *m, struct verr **err)
 		machine_add_slot(m, virtio_blk_transport(m->vblk[i]));
 	}
 	if (cfg->net) {
-		if (net_backend_open(cfg->net, &m->net, err) < 0)
+		if (net_backend_open_flags(cfg->net, cfg->net_migrating_in ? NET_OPEN_INCOMING : 0, &m->net, err) < 0)
 			return -1;
 		if (m->net) {
 			m->vnet = virtio_net_create(m->net, cfg->mac, &m->gmem, machine_slot_irq(m), &m->lock, err);

@@ -49,6 +49,8 @@ struct machine_config {
 	struct machine_disk disks[VM_MAX_DISKS]; /* virtio-blk: vda, vdb, ... */
 	unsigned nr_disks;
 	const char *net;       /* --net spec (see vm/net/net.h); NULL: no NIC */
+	bool net_migrating_in; /* --incoming: hostfwd ports the source holds are
+				  handed over by the migration (NET_OPEN_INCOMING) */
 	uint8_t mac[6];        /* the NIC's address */
 	bool rng;              /* a virtio-rng device */
 };

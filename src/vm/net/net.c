@@ -7,15 +7,20 @@
 
 int net_backend_open(const char *spec, struct net_backend **out, struct verr **err)
 {
+	return net_backend_open_flags(spec, 0, out, err);
+}
+
+int net_backend_open_flags(const char *spec, unsigned flags, struct net_backend **out, struct verr **err)
+{
 	*out = NULL;
 	if (strcmp(spec, "none") == 0)
 		return 0;
 	if (strncmp(spec, "tap:", 4) == 0)
 		return net_tap_open(spec + 4, out, err);
 	if (strcmp(spec, "user") == 0)
-		return net_slirp_open("", out, err);
+		return net_slirp_open("", flags, out, err);
 	if (strncmp(spec, "user,", 5) == 0)
-		return net_slirp_open(spec + 5, out, err);
+		return net_slirp_open(spec + 5, flags, out, err);
 	return verr_set(err, 0, "--net '%s': expected none, user[,hostfwd=tcp:HOSTPORT-:GUESTPORT] or tap:IFNAME",
 			spec);
 }

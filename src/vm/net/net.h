@@ -38,6 +38,15 @@ struct net_stats {
  * Errors name the part of the spec that is wrong. */
 int net_backend_open(const char *spec, struct net_backend **out, struct verr **err);
 
+/* net_backend_open with flags:
+ *   NET_OPEN_INCOMING  a live migration's destination: a hostfwd port in
+ *                      use is not an error yet; the rule waits for the
+ *                      source's socket, which the migration's state hands
+ *                      over (net_backend_load fails, naming the rule, if
+ *                      it does not: the source then runs on). */
+#define NET_OPEN_INCOMING 1u
+int net_backend_open_flags(const char *spec, unsigned flags, struct net_backend **out, struct verr **err);
+
 /* Starts the backend's thread; frames for the guest go to rx(opaque, ...). */
 int net_backend_start(struct net_backend *nb, net_rx_fn rx, void *opaque, struct verr **err);
 
@@ -66,7 +75,9 @@ void net_backend_resume(struct net_backend *nb);
  * connections (to the host or outside, and accepted hostfwd ones) with
  * the identity of their host sockets, and load takes those sockets over
  * from the source process (pidfd_getfd: same host only; a connection it
- * cannot take is dropped with a warning, and the guest sees it reset). A
+ * cannot take is dropped with a warning, and the guest sees it reset);
+ * likewise the hostfwd rules' listening sockets, which load takes for the
+ * rules NET_OPEN_INCOMING left pending (and fails if it cannot). A
  * snapshot keeps no connection: its original still owns them. The backend
  * must be paused. load validates (libslirp refuses a bad stream) and
  * returns 0 or -1 with *err. */
@@ -103,6 +114,6 @@ struct net_backend {
 };
 
 int net_tap_open(const char *ifname, struct net_backend **out, struct verr **err);
-int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err);
+int net_slirp_open(const char *opts, unsigned flags, struct net_backend **out, struct verr **err);
 
 #endif

@@ -13,6 +13,9 @@
  * guest's TCP connections; each host socket is handed over from the source
  * process to the destination with pidfd_getfd(), so the host side never
  * notices the move. Only on one host: elsewhere the connection is dropped.
+ * The hostfwd rules' host sockets (made here, handed to libslirp with
+ * slirp_add_hostfwd_fd) follow the same way when the destination could
+ * not bind their ports (take_listeners).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,6 +58,9 @@ struct hostfwd {
 	int is_udp;
 	struct in_addr host_addr, guest_addr;
 	int host_port, guest_port;
+	int fd;       /* its host socket (libslirp owns it); -1 while pending */
+	bool pending; /* --incoming and the port was in use: waits for the
+		       * source's socket (take_listeners) */
 };
 
 struct net_slirp {
@@ -77,7 +83,18 @@ struct net_slirp {
 	struct log_ratelimit rl;
 	char boot_id[36]; /* /proc/sys/kernel/random/boot_id, for handovers */
 	unsigned taken, dropped; /* connections in the last load */
+	struct hostfwd fwd[SLIRP_MAX_FWD];
+	unsigned nfwd;
 };
+
+/* "tcp:127.0.0.1:2222-10.0.2.15:22": a rule in --net's syntax, for messages */
+static void rule_name(const struct hostfwd *f, char *buf, size_t n)
+{
+	char h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &f->host_addr, h, sizeof(h));
+	inet_ntop(AF_INET, &f->guest_addr, g, sizeof(g));
+	snprintf(buf, n, "%s:%s:%d-%s:%d", f->is_udp ? "udp" : "tcp", h, f->host_port, g, f->guest_port);
+}
 
 static int64_t clock_ns(void *opaque)
 {
@@ -423,22 +440,23 @@ static void conn_name(const struct sockaddr *guest, const struct sockaddr *remot
 	snprintf(buf, n, "%s:%u -> %s:%u", ga, ntohs(g->sin_port), ra, ntohs(r->sin_port));
 }
 
-static void save_socket_cb(int fd, const struct sockaddr *guest, const struct sockaddr *remote, SlirpWriteCb write_cb,
-			   void *write_opaque, void *opaque)
+#define HANDOVER_MAX (HANDOVER_FIXED + 2 + 2 * sizeof(struct sockaddr_storage))
+
+/* The handover record of this process's socket fd into rec[HANDOVER_MAX];
+ * returns its length. A socket that cannot describe itself gets an
+ * identity no socket matches (the destination takes nothing); a listener
+ * has no peer (length 0). */
+static size_t handover_record(struct net_slirp *s, int fd, uint8_t *rec)
 {
-	struct net_slirp *s = opaque;
 	struct sockaddr_storage local, peer;
 	socklen_t llen = sizeof(local), plen = sizeof(peer);
 	struct stat st;
-	/* a socket that cannot describe itself gets an identity no socket
-	 * matches: the destination drops that connection */
 	if (fstat(fd, &st) < 0)
 		st.st_ino = 0;
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0 || llen > sizeof(local))
 		llen = 0;
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 || plen > sizeof(peer))
 		plen = 0;
-	uint8_t rec[HANDOVER_FIXED + 2 + 2 * sizeof(struct sockaddr_storage)];
 	size_t n = 0;
 	rec[n++] = HANDOVER_VERSION;
 	memcpy(rec + n, s->boot_id, 36);
@@ -453,7 +471,15 @@ static void save_socket_cb(int fd, const struct sockaddr *guest, const struct so
 	rec[n++] = (uint8_t)plen;
 	memcpy(rec + n, &peer, plen);
 	n += plen;
-	write_cb(rec, n, write_opaque);
+	return n;
+}
+
+static void save_socket_cb(int fd, const struct sockaddr *guest, const struct sockaddr *remote, SlirpWriteCb write_cb,
+			   void *write_opaque, void *opaque)
+{
+	struct net_slirp *s = opaque;
+	uint8_t rec[HANDOVER_MAX];
+	write_cb(rec, handover_record(s, fd, rec), write_opaque);
 	char name[64];
 	conn_name(guest, remote, name, sizeof(name));
 	log_debug("migration: TCP connection %s goes along (fd %d)", name, fd);
@@ -477,9 +503,9 @@ static int read_handover(SlirpReadCb read_cb, void *ro, struct handover *h)
 	return 0;
 }
 
-/* The source's socket, if this process may take it and it is the one the
- * record describes; -1 with *why otherwise. */
-static int take_socket(struct net_slirp *s, const struct handover *h, const char **why)
+/* The source's descriptor h->fd, if this process may take it and it is a
+ * socket with h's inode and local address; -1 with *why otherwise. */
+static int grab_fd(struct net_slirp *s, const struct handover *h, const char **why)
 {
 	if (!s->nb.migration) {
 		*why = "not a live migration";
@@ -494,7 +520,7 @@ static int take_socket(struct net_slirp *s, const struct handover *h, const char
 		*why = "source on another host";
 		return -1;
 	}
-	if (h->pid == 0 || h->pid > INT32_MAX || h->fd > INT32_MAX || h->local_len == 0 || h->peer_len == 0) {
+	if (h->pid == 0 || h->pid > INT32_MAX || h->fd > INT32_MAX || h->local_len == 0) {
 		*why = "the source could not describe its socket";
 		return -1;
 	}
@@ -512,12 +538,32 @@ static int take_socket(struct net_slirp *s, const struct handover *h, const char
 		return -1;
 	}
 	struct stat st;
-	struct sockaddr_storage local, peer;
-	socklen_t llen = sizeof(local), plen = sizeof(peer);
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
 	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || st.st_ino != h->ino ||
 	    getsockname(fd, (struct sockaddr *)&local, &llen) < 0 || llen != h->local_len ||
-	    memcmp(&local, h->local, llen) != 0 || getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 ||
-	    plen != h->peer_len || memcmp(&peer, h->peer, plen) != 0) {
+	    memcmp(&local, h->local, llen) != 0) {
+		close(fd);
+		*why = "the source's descriptor is not that socket any more";
+		return -1;
+	}
+	return fd;
+}
+
+/* The source's socket of a connection (grab_fd, and the same peer). */
+static int take_socket(struct net_slirp *s, const struct handover *h, const char **why)
+{
+	if (h->peer_len == 0) {
+		*why = "the source could not describe its socket";
+		return -1;
+	}
+	int fd = grab_fd(s, h, why);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0 || plen != h->peer_len ||
+	    memcmp(&peer, h->peer, plen) != 0) {
 		close(fd);
 		*why = "the source's descriptor is not that socket any more";
 		return -1;
@@ -556,9 +602,111 @@ static int load_socket_cb(const struct sockaddr *guest, const struct sockaddr *r
 }
 #endif
 
+#if defined(SLIRP_HAS_SOCKET_STATE) && defined(SLIRP_HAS_HOSTFWD_FD)
+#define HOSTFWD_HANDOVER 1
+
+/* The hostfwd rules' host sockets, after libslirp's stream during a live
+ * migration (a destination on the same host cannot bind those ports while
+ * the source holds them, so it takes these over: take_listeners):
+ *   u8 count, then count times: u8 is_udp, a handover record (no peer) */
+static void save_listeners(struct net_slirp *s, struct state_buf *b)
+{
+	state_put_u8(b, (uint8_t)s->nfwd);
+	for (unsigned i = 0; i < s->nfwd; i++) {
+		uint8_t rec[HANDOVER_MAX];
+		state_put_u8(b, (uint8_t)s->fwd[i].is_udp);
+		state_put_bytes(b, rec, handover_record(s, s->fwd[i].fd, rec));
+	}
+}
+
+/* The pending rule whose host address is exactly h's local address. */
+static struct hostfwd *pending_rule(struct net_slirp *s, unsigned is_udp, const struct handover *h)
+{
+	struct sockaddr_in a;
+	if (h->local_len != sizeof(a))
+		return NULL;
+	memcpy(&a, h->local, sizeof(a));
+	for (unsigned i = 0; i < s->nfwd; i++) {
+		struct hostfwd *f = &s->fwd[i];
+		if (f->pending && (unsigned)f->is_udp == is_udp && a.sin_family == AF_INET &&
+		    a.sin_addr.s_addr == f->host_addr.s_addr && ntohs(a.sin_port) == f->host_port)
+			return f;
+	}
+	return NULL;
+}
+
+/* The source's socket for rule f (grab_fd, and a listening TCP or a bound
+ * UDP socket), made this rule's libslirp listener; *why otherwise. */
+static int take_listener(struct net_slirp *s, struct hostfwd *f, const struct handover *h, const char **why)
+{
+	if (h->peer_len) {
+		*why = "the source's socket for it is connected, not a listener";
+		return -1;
+	}
+	int fd = grab_fd(s, h, why);
+	if (fd < 0)
+		return -1;
+	int type = 0, acc = 0;
+	socklen_t tl = sizeof(type), al = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != (f->is_udp ? SOCK_DGRAM : SOCK_STREAM) ||
+	    (!f->is_udp && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) < 0 || !acc))) {
+		close(fd);
+		*why = f->is_udp ? "the source's descriptor is not a UDP socket" : "the source's descriptor is not a listening TCP socket";
+		return -1;
+	}
+	/* an accept() racing nobody never blocks; still, do not depend on it */
+	int fl = fcntl(fd, F_GETFL);
+	if (!f->is_udp && (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)) {
+		close(fd);
+		*why = "cannot make the socket non-blocking";
+		return -1;
+	}
+	if (slirp_add_hostfwd_fd(s->slirp, f->is_udp, fd, f->guest_addr, f->guest_port) < 0) {
+		*why = "libslirp refused the socket";
+		return -1;
+	}
+	f->fd = fd;
+	f->pending = false;
+	return 0;
+}
+
+/* Reads the listener records that follow libslirp's stream (none: an
+ * older source, a snapshot) and takes over each pending rule's socket;
+ * records for rules this process could bind itself are skipped. A rule
+ * still pending then fails the load, naming it. */
+static int take_listeners(struct net_slirp *s, struct state_cursor *c, struct verr **err)
+{
+	const char *why[SLIRP_MAX_FWD] = { 0 };
+	unsigned n = state_cursor_done(c) ? 0 : state_get_u8(c);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned is_udp = state_get_u8(c);
+		struct handover h;
+		if (c->bad || is_udp > 1 || read_handover(state_read_cb, c, &h) < 0)
+			return verr_set(err, EINVAL, "user network state: bad hostfwd record %u", i);
+		struct hostfwd *f = pending_rule(s, is_udp, &h);
+		if (!f)
+			continue;
+		char name[80];
+		rule_name(f, name, sizeof(name));
+		if (take_listener(s, f, &h, &why[f - s->fwd]) == 0)
+			log_debug("migration: hostfwd %s: the source's socket taken over (fd %d)", name, f->fd);
+	}
+	for (unsigned i = 0; i < s->nfwd; i++) {
+		if (!s->fwd[i].pending)
+			continue;
+		char name[80];
+		rule_name(&s->fwd[i], name, sizeof(name));
+		return verr_set(err, 0, "hostfwd=%s: the port is in use on this host and %s", name,
+				why[i] ? why[i] : "the source does not forward it");
+	}
+	return 0;
+}
+#endif
+
 /* Payload: u32 slirp_state_version(), then libslirp's own stream (with the
  * TCP connections and their host sockets' identities during a live
- * migration, SLIRP_HAS_SOCKET_STATE). Called with the thread parked (or
+ * migration, SLIRP_HAS_SOCKET_STATE), then during a live migration the
+ * hostfwd listeners (save_listeners). Called with the thread parked (or
  * not started): libslirp is single-threaded. */
 static void slirp_save(struct net_backend *nb, struct state_buf *b)
 {
@@ -567,6 +715,9 @@ static void slirp_save(struct net_backend *nb, struct state_buf *b)
 #ifdef SLIRP_HAS_SOCKET_STATE
 	if (nb->migration) {
 		slirp_state_save_sockets(s->slirp, state_write_cb, b, save_socket_cb, s);
+#ifdef HOSTFWD_HANDOVER
+		save_listeners(s, b);
+#endif
 		return;
 	}
 #else
@@ -602,7 +753,13 @@ static int slirp_load(struct net_backend *nb, const void *data, size_t len, stru
 	if (r < 0 || c.bad)
 		return verr_set(err, EINVAL, "user network state: libslirp refused it (%s)",
 				c.bad ? "truncated" : strerror(-r));
+#ifdef HOSTFWD_HANDOVER
+	/* outside a migration (a snapshot, a crafted file) the records are
+	 * read but grab_fd takes nothing */
+	return take_listeners(s, &c, err);
+#else
 	return 0;
+#endif
 }
 
 static void slirp_destroy(struct net_backend *nb)
@@ -703,7 +860,62 @@ static int parse_hostfwd(const char *v, struct hostfwd *f)
 	return parse_addr_port(dash + 1, strlen(dash + 1), &f->guest_addr, &f->guest_port);
 }
 
-int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err)
+#ifdef HOSTFWD_HANDOVER
+/* Rule f's host socket, made as libslirp's own hostfwd makes it (a
+ * reused address, close-on-exec), listening for TCP; -1 with errno. */
+static int hostfwd_socket(const struct hostfwd *f)
+{
+	int fd = socket(AF_INET, (f->is_udp ? SOCK_DGRAM : SOCK_STREAM | SOCK_NONBLOCK) | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)f->host_port),
+				 .sin_addr = f->host_addr };
+	/* UDP: after the bind, so that a port in use is noticed (as libslirp) */
+	if ((!f->is_udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) ||
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || (!f->is_udp && listen(fd, SOMAXCONN) < 0) ||
+	    (f->is_udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+#endif
+
+/* Sets up rule f: its host socket now, or (incoming, the port in use)
+ * pending until a migration's state hands the source's over. */
+static int add_hostfwd(struct net_slirp *s, struct hostfwd *f, unsigned flags, struct verr **err)
+{
+	char name[80];
+	rule_name(f, name, sizeof(name));
+#ifdef HOSTFWD_HANDOVER
+	f->fd = hostfwd_socket(f);
+	if (f->fd < 0 && errno == EADDRINUSE && (flags & NET_OPEN_INCOMING)) {
+		f->pending = true;
+		log_debug("hostfwd=%s: port in use: waiting for the migrating source's socket", name);
+		return 0;
+	}
+	int e = errno;
+	if (f->fd < 0)
+		return verr_set(err, e == EADDRINUSE ? 0 : e, "--net user: hostfwd=%s: cannot listen on the host port%s",
+				name, e == EADDRINUSE ? " (port in use)" : "");
+	if (slirp_add_hostfwd_fd(s->slirp, f->is_udp, f->fd, f->guest_addr, f->guest_port) < 0) {
+		f->fd = -1;
+		return verr_set(err, EINVAL, "--net user: hostfwd=%s: libslirp refused the socket", name);
+	}
+	return 0;
+#else
+	(void)flags;
+	f->fd = -1;
+	if (slirp_add_hostfwd(s->slirp, f->is_udp, f->host_addr, f->host_port, f->guest_addr, f->guest_port) < 0)
+		return verr_set(err, 0, "--net user: hostfwd=%s: cannot listen on the host port (port in use)", name);
+	return 0;
+#endif
+}
+
+int net_slirp_open(const char *opts, unsigned flags, struct net_backend **out, struct verr **err)
 {
 	struct hostfwd fwd[SLIRP_MAX_FWD];
 	unsigned nfwd = 0;
@@ -757,15 +969,12 @@ int net_slirp_open(const char *opts, struct net_backend **out, struct verr **err
 		return -1;
 	}
 	for (unsigned i = 0; i < nfwd; i++) {
-		if (slirp_add_hostfwd(s->slirp, fwd[i].is_udp, fwd[i].host_addr, fwd[i].host_port, fwd[i].guest_addr,
-				      fwd[i].guest_port) < 0) {
-			char a[INET_ADDRSTRLEN];
-			inet_ntop(AF_INET, &fwd[i].host_addr, a, sizeof(a));
-			verr_set(err, 0, "--net user: hostfwd: cannot listen on %s %s:%d (port in use?)",
-				 fwd[i].is_udp ? "udp" : "tcp", a, fwd[i].host_port);
+		s->fwd[s->nfwd] = fwd[i];
+		if (add_hostfwd(s, &s->fwd[s->nfwd], flags, err) < 0) {
 			slirp_destroy(&s->nb);
 			return -1;
 		}
+		s->nfwd++;
 	}
 	*out = &s->nb;
 	return 0;
