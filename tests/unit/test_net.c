@@ -35,6 +35,7 @@ struct rx_log {
 	int arp_replies;     /* ARP replies from 10.0.2.2 */
 	int arp_requests;    /* ARP requests for 10.0.2.15 */
 	int syn_to_guest;    /* TCP SYN to 10.0.2.15:80 */
+	int udp_to_guest;    /* UDP datagrams to 10.0.2.15:80 */
 };
 
 static void rx(void *opaque, const uint8_t *f, size_t len)
@@ -52,6 +53,12 @@ static void rx(void *opaque, const uint8_t *f, size_t len)
 		const uint8_t *tcp = f + 14 + ihl;
 		if (14 + ihl + 20 <= len && tcp[2] == 0 && tcp[3] == 80 && (tcp[13] & 0x02))
 			l->syn_to_guest++;
+	}
+	if (len >= 42 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 17) {
+		unsigned ihl = (f[14] & 15) * 4;
+		const uint8_t *udp = f + 14 + ihl;
+		if (14 + ihl + 8 <= len && udp[2] == 0 && udp[3] == 80)
+			l->udp_to_guest++;
 	}
 	pthread_mutex_unlock(&l->lock);
 }
@@ -423,7 +430,8 @@ static void test_hostfwd_migration(void **state)
 	(void)state;
 	int port = free_port();
 	char spec[128];
-	snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%d-:80", port);
+	/* (a TCP and a UDP port of the same number) */
+	snprintf(spec, sizeof(spec), "user,hostfwd=tcp:127.0.0.1:%d-:80,hostfwd=udp:127.0.0.1:%d-:80", port, port);
 	struct net_backend *src = NULL, *dst = NULL, *other = NULL;
 	struct verr *e = NULL;
 	struct rx_log l1 = { .lock = PTHREAD_MUTEX_INITIALIZER }, l2 = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -438,6 +446,11 @@ static void test_hostfwd_migration(void **state)
 	 * queue, and moves with the listener */
 	net_backend_pause(src);
 	int c1 = connect_port(port);
+	/* likewise a datagram waits in the UDP socket */
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in ua = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(sendto(u, "ping", 4, 0, (struct sockaddr *)&ua, sizeof(ua)), 4);
 	usleep(20000);
 	struct state_buf snap = { 0 }, mig = { 0 };
 	net_backend_save(src, &snap);
@@ -486,6 +499,9 @@ static void test_hostfwd_migration(void **state)
 		usleep(10000);
 	assert_true(syn_count(&l2) > before);
 	assert_int_equal(syn_count(&l1), 0);
+	assert_true(wait_for(&l2, &l2.udp_to_guest) > 0);
+	assert_int_equal(l1.udp_to_guest, 0);
+	close(u);
 	close(c1);
 	close(c2);
 	net_backend_destroy(dst);

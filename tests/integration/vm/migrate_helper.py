@@ -11,7 +11,16 @@
                           forwards one migration connection to 127.0.0.1:DEST_PORT;
                           MODE truncate: drop both sides after N bytes;
                           MODE corrupt: flip one bit of byte N, forward the rest
+  fwd-client PORT LOG STOPFILE
+                          one connection to 127.0.0.1:PORT (migrate_hostfwd.sh):
+                          sends "L SEQ" every 0.1 s, logs each answer "A L SEQ"
+                          as "A SEQ"; exits 1 if the connection breaks or an
+                          answer is missing, repeated or out of order, 0 (with
+                          a summary) once STOPFILE exists and all are answered
+  fwd-once PORT TAG       a new connection to 127.0.0.1:PORT: "L TAG" must be
+                          answered "A L TAG" within 20 s (exit 0)
 """
+import time
 import os
 import socket
 import sys
@@ -118,6 +127,62 @@ def proxy(portfile, dest_port, mode, n):
     os._exit(0)
 
 
+def fwd_client(port, log, stopfile):
+    out = open(log, "a", buffering=1)
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    c.settimeout(0.1)
+    sent, got, buf, last = 0, 0, b"", 0.0
+    deadline = None
+    while True:
+        now = time.monotonic()
+        if deadline is None and os.path.exists(stopfile):
+            deadline = now + 20
+        if deadline is not None and got == sent:
+            out.write("done: one connection, %d lines answered in order\n" % got)
+            os._exit(0)
+        if deadline is not None and now > deadline:
+            out.write("FAIL: %d lines sent, %d answered\n" % (sent, got))
+            os._exit(1)
+        if deadline is None and now - last >= 0.1:
+            sent += 1
+            c.sendall(b"L %d\n" % sent)
+            last = now
+        try:
+            d = c.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError as e:
+            out.write("FAIL: connection broken after %d answers: %s\n" % (got, e))
+            os._exit(1)
+        if not d:
+            out.write("FAIL: connection closed after %d answers\n" % got)
+            os._exit(1)
+        buf += d
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            f = line.decode(errors="replace").split()
+            if len(f) != 3 or f[:2] != ["A", "L"] or f[2] != str(got + 1):
+                out.write("FAIL: after %d answers got %r\n" % (got, line))
+                os._exit(1)
+            got += 1
+            out.write("A %d\n" % got)
+
+
+def fwd_once(port, tag):
+    c = socket.create_connection(("127.0.0.1", port), timeout=20)
+    c.settimeout(20)
+    c.sendall(("L %s\n" % tag).encode())
+    buf = b""
+    while b"\n" not in buf:
+        d = c.recv(4096)
+        if not d:
+            sys.exit("closed before the answer")
+        buf += d
+    line = buf.split(b"\n")[0].decode(errors="replace")
+    if line != "A L %s" % tag:
+        sys.exit("answer %r" % line)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "server":
@@ -126,5 +191,9 @@ if __name__ == "__main__":
         fake_dest(sys.argv[2], int(sys.argv[3]))
     elif cmd == "proxy":
         proxy(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]))
+    elif cmd == "fwd-client":
+        fwd_client(int(sys.argv[2]), sys.argv[3], sys.argv[4])
+    elif cmd == "fwd-once":
+        fwd_once(int(sys.argv[2]), sys.argv[3])
     else:
         sys.exit("unknown command " + cmd)
