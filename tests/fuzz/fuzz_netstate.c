@@ -5,9 +5,11 @@
  * without a NIC; this one gives every byte to the network's loader.
  *
  * Input: the "net" section's payload (u32 libslirp state version, then
- * libslirp's stream). The backend is not in migration mode, so the
- * handover callback reads each record and drops the connection: it never
- * takes a file descriptor from another process. Every input must be
+ * libslirp's stream, then the hostfwd listener records). The backend is
+ * not in migration mode, so the handover callback reads each record and
+ * drops the connection, and the listener records are read and skipped
+ * (the backend has no rule waiting): it never takes a file descriptor
+ * from another process. Every input must be
  * accepted or refused cleanly: no out-of-bounds access, no undefined
  * behaviour, no leak (the backend and every loaded socket are freed). */
 #include <stdint.h>
