@@ -76,7 +76,8 @@ static void vm_usage(FILE *f)
 	      "                     receive a live migration (docs/migration.md): give the\n"
 	      "                     source's --memory, --cpus, --disk (same files: shared\n"
 	      "                     storage; with `vm migrate --disks copy`, own images of\n"
-	      "                     the same sizes) and --net; no --kernel\n"
+	      "                     the same sizes) and --net; no --kernel. hostfwd ports\n"
+	      "                     the source holds on this host are handed over\n"
 	      "\n"
 	      "Exit status: 0 when the guest powers off; the guest's code when it reports\n"
 	      "a failure through the test device; 1 when it cannot continue; 2 for bad usage.\n",
