@@ -13,7 +13,8 @@
 /* "state" is what the vCPUs do (QEMU's query-status: running, paused,
  * and postmigrate as "migrated": the VM runs at a destination now and this
  * process is about to exit); "operation" what holds the VM meanwhile
- * (Proxmox's lock: migrate, snapshot), with its "operation_phase". */
+ * (Proxmox's lock: migrate, snapshot; QEMU's inmigrate is "incoming"),
+ * with its "operation_phase". */
 static json_t *api_get_info(void *opaque, struct verr **err)
 {
 	struct machine *m = opaque;
@@ -29,7 +30,11 @@ static json_t *api_get_info(void *opaque, struct verr **err)
 		phase = sp->phase;
 	}
 	free(sp);
-	if (has_migration) {
+	const char *incoming = has_migration ? machine_migration_incoming_phase(m) : NULL;
+	if (incoming) {
+		operation = "incoming";
+		phase = incoming;
+	} else if (has_migration) {
 		struct migrate_progress pr;
 		machine_migration_progress(m, &pr);
 		if (pr.state == MIGRATE_COMPLETED) {

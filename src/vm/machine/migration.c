@@ -2,6 +2,7 @@
 #include "vm/machine/migration.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,9 +13,13 @@
 #include "vm/machine/machine_int.h"
 #include "vm/machine/vmstate.h"
 
+/* An incoming migration, as GET /vm shows it. */
+enum incoming_phase { INCOMING_NONE, INCOMING_WAITING, INCOMING_RECEIVING, INCOMING_RUNNING };
+
 struct machine_migration {
 	bool active; /* under m->lock */
 	struct migrate_status st;
+	_Atomic int incoming; /* enum incoming_phase */
 };
 
 static struct machine_migration *migration_of(struct machine *m)
@@ -274,6 +279,19 @@ int machine_api_migrate_postcopy(void *opaque, struct verr **err)
 	return 0;
 }
 
+const char *machine_migration_incoming_phase(struct machine *m)
+{
+	pthread_mutex_lock(&m->lock);
+	struct machine_migration *mg = m->migration;
+	pthread_mutex_unlock(&m->lock);
+	switch (mg ? atomic_load(&mg->incoming) : INCOMING_NONE) {
+	case INCOMING_WAITING: return "waiting";
+	case INCOMING_RECEIVING: return "receiving";
+	case INCOMING_RUNNING: return "running";
+	default: return NULL;
+	}
+}
+
 json_t *machine_api_migration_status(void *opaque, struct verr **err)
 {
 	struct migrate_progress pr;
@@ -399,6 +417,7 @@ static void *in_main(void *arg)
 	/* the state takes over the source's TCP connections (net.h) */
 	net_backend_set_migration(in->m->net, true);
 	int r = migrate_dest_run(in->conn, ram, size, &in_ops, in, &in->prog, &e);
+	atomic_store(&migration_of(in->m)->incoming, INCOMING_NONE);
 	if (r < 0 && in->prog.vm_lost) {
 		log_error("%s; the VM cannot continue", e->msg);
 		machine_request_quit(in->m, 1);
@@ -420,15 +439,19 @@ int machine_run_incoming(struct machine *m, const char *uri, void (*on_listen)(v
 		return -1;
 	if (on_listen)
 		on_listen(opaque, uri);
+	struct machine_migration *mg = migration_of(m);
+	atomic_store(&mg->incoming, INCOMING_WAITING);
 	struct incoming in = { .m = m, .conn = -1 };
 	int r = migrate_accept(lfd, -1, &in.conn, err);
 	close(lfd);
+	atomic_store(&mg->incoming, r < 0 ? INCOMING_NONE : INCOMING_RECEIVING);
 	if (r < 0)
 		return -1;
 	pthread_mutex_init(&in.lock, NULL);
 	pthread_cond_init(&in.cond, NULL);
 	if (pthread_create(&in.thread, NULL, in_main, &in) != 0) {
 		close(in.conn);
+		atomic_store(&mg->incoming, INCOMING_NONE);
 		return verr_set(err, EAGAIN, "start the migration thread");
 	}
 	pthread_mutex_lock(&in.lock);
@@ -440,6 +463,10 @@ int machine_run_incoming(struct machine *m, const char *uri, void (*on_listen)(v
 	struct verr *e = NULL;
 	if (start) {
 		sr = machine_resume(m, &e);
+		/* before IN_STARTED: the receiving thread (which clears it when
+		 * it ends) waits for that */
+		if (sr == 0)
+			atomic_store(&mg->incoming, INCOMING_RUNNING);
 		pthread_mutex_lock(&in.lock);
 		in.start_ret = sr;
 		in.start_err = e;

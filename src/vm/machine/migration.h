@@ -39,6 +39,11 @@ json_t *machine_api_migration_status(void *opaque, struct verr **err);
 int machine_api_migrate_postcopy(void *opaque, struct verr **err);
 void machine_api_migrated(void *opaque);
 
+/* An incoming migration's phase for GET /vm: "waiting" (for the source
+ * to connect), "receiving", "running" (the VM started here; a postcopy
+ * still pulls pages); NULL when none runs. Thread-safe. */
+const char *machine_migration_incoming_phase(struct machine *m);
+
 /* Frees the migration state of m (machine_destroy). */
 void machine_migration_free(struct machine *m);
 

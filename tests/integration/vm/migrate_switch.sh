@@ -10,7 +10,9 @@
 #           shows "operation": "migrating";
 #   B -> C: "mode": "postcopy" with "precopy_rounds": 2 (two rounds, then
 #           the switch);
-#   409s:   the switch with no migration running.
+#   409s:   the switch with no migration running;
+#   GET /vm on a destination: "operation": "incoming", "operation_phase"
+#           "waiting", then "receiving".
 # Checks: every answer follows docs/openapi.json; both migrations end as
 # postcopy; each source exits 0; the counter continues on each destination
 # without a gap or a reset.
@@ -149,6 +151,9 @@ grep -q "no migration is running.*(HTTP 409)" "$T/cli.err" || fail "migrate-post
 # ---- A -> B: precopy that does not converge, switched through the API ----
 port=$(free_port)
 start_dest B "$port"
+api B 200 GET /vm
+[ "$(field state)" = paused ] && [ "$(field operation)" = incoming ] && [ "$(field operation_phase)" = waiting ] ||
+	fail "GET /vm on a destination before the migration: $ANSWER"
 slow_link "$port"
 before=$(last_counter "$T/A.out")
 timeout 120 "$VESSEL" vm migrate --api-socket "$T/A.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --wait \
@@ -168,11 +173,21 @@ while :; do
 	[ $i -le 1200 ] || fail "the precopy did not reach round 2"
 	sleep 0.05
 done
-api A 200 GET /vm
-[ "$(field operation)" = migrating ] && [ "$(field operation_phase)" = precopy ] ||
-	fail "GET /vm during the precopy: $ANSWER"
+# both sides' GET /vm now (checked below: python is slow to start)
+curl -s --unix-socket "$T/A.sock" http://vm/vm >"$T/A-vm.json"
+curl -s --unix-socket "$T/B.sock" http://vm/vm >"$T/B-vm.json"
 "$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" >"$T/switch.out" 2>"$T/switch.err" ||
 	fail "vm migrate-postcopy: $(cat "$T/switch.err")"
+for n in A B; do
+	python3 "$here/openapi_check.py" "$SPEC" --answer GET /vm 200 "$T/$n-vm.json" 2>"$T/check.err" ||
+		fail "GET /vm on $n during the precopy: $(cat "$T/check.err")"
+done
+ANSWER=$(cat "$T/A-vm.json")
+[ "$(field operation)" = migrating ] && [ "$(field operation_phase)" = precopy ] ||
+	fail "GET /vm on A during the precopy: $ANSWER"
+ANSWER=$(cat "$T/B-vm.json")
+[ "$(field operation)" = incoming ] && [ "$(field operation_phase)" = receiving ] ||
+	fail "GET /vm on B while receiving: $ANSWER"
 st=0
 wait_exit $mig 120 || st=$?
 [ $st = 0 ] || fail "vm migrate A -> B exited $st: $(cat "$T/AB.hop")"
