@@ -11,6 +11,8 @@ int cli_image_main(int argc, char **argv);
 int cli_vm_migrate(int argc, char **argv);
 /* `vessel vm migrate-postcopy`: POST /vm/migration/postcopy (vm_migrate.c). */
 int cli_vm_migrate_postcopy(int argc, char **argv);
+/* `vessel vm migrate-cancel`: POST /vm/migration/cancel (vm_migrate.c). */
+int cli_vm_migrate_cancel(int argc, char **argv);
 /* `vessel vm snapshot` (vm_snapshot.c); argv[0] is "snapshot". */
 int cli_vm_snapshot(int argc, char **argv);
 

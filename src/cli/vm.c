@@ -32,7 +32,7 @@ static void vm_usage(FILE *f)
 	      "       vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
 	      "                         [--precopy-rounds N] [--disks shared|copy] [--max-downtime-ms N]\n"
 	      "                         [--wait] [--json]\n"
-	      "       vessel vm migrate-postcopy --api-socket PATH\n"
+	      "       vessel vm migrate-postcopy|migrate-cancel --api-socket PATH\n"
 	      "\n"
 	      "Runs a RISC-V RV64GC virtual machine (QEMU `virt` compatible board) in the\n"
 	      "foreground with its console on stdio. Ctrl-A x quits, Ctrl-A h helps.\n"
@@ -749,6 +749,8 @@ int cli_vm_main(int argc, char **argv)
 		return cli_vm_migrate(argc - 1, argv + 1);
 	if (strcmp(argv[1], "migrate-postcopy") == 0)
 		return cli_vm_migrate_postcopy(argc - 1, argv + 1);
+	if (strcmp(argv[1], "migrate-cancel") == 0)
+		return cli_vm_migrate_cancel(argc - 1, argv + 1);
 	if (strcmp(argv[1], "snapshot") == 0)
 		return cli_vm_snapshot(argc - 1, argv + 1);
 	static const char *const client_cmds[] = { "status", "pause", "resume", "shutdown" };

@@ -21,7 +21,7 @@ static void migrate_usage(FILE *f)
 	fputs("usage: vessel vm migrate --api-socket PATH --to tcp:HOST:PORT [--mode precopy|postcopy]\n"
 	      "                         [--precopy-rounds N] [--disks shared|copy] [--max-downtime-ms N]\n"
 	      "                         [--wait] [--json]\n"
-	      "       vessel vm migrate-postcopy --api-socket PATH\n"
+	      "       vessel vm migrate-postcopy|migrate-cancel --api-socket PATH\n"
 	      "\n"
 	      "Moves the running VM to a `vessel vm run --incoming tcp:HOST:PORT` process.\n"
 	      "precopy (default) copies memory while the guest runs, then pauses it for the\n"
@@ -34,7 +34,9 @@ static void migrate_usage(FILE *f)
 	      "With --wait, shows progress and the final figures; without, returns once\n"
 	      "the migration is under way (follow it with GET /vm/migration).\n"
 	      "migrate-postcopy switches a running migration to postcopy after its current\n"
-	      "precopy round (for a guest that writes memory faster than precopy copies it).\n"
+	      "precopy round (for a guest that writes memory faster than precopy copies it);\n"
+	      "migrate-cancel stops it, and the VM runs on here (until the VM stops for the\n"
+	      "last pages or the switch: after that it is too late).\n"
 	      "Exit status: 0 done (or started), 1 failed, 2 bad usage.\n",
 	      f);
 }
@@ -221,14 +223,15 @@ int cli_vm_migrate(int argc, char **argv)
 	return ret;
 }
 
-int cli_vm_migrate_postcopy(int argc, char **argv)
+/* migrate-postcopy / migrate-cancel: one POST on the current migration. */
+static int migration_action(int argc, char **argv, const char *path, const char *done)
 {
 	static const struct option opts[] = {
 		{ "api-socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = NULL;
+	const char *cmd = argv[0], *sock = NULL;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -239,26 +242,37 @@ int cli_vm_migrate_postcopy(int argc, char **argv)
 		}
 	}
 	if (!sock || optind != argc) {
-		fprintf(stderr, "vessel vm migrate-postcopy: %s\n",
+		fprintf(stderr, "vessel vm %s: %s\n", cmd,
 			optind != argc ? "unexpected argument" : "--api-socket PATH is required");
 		return 2;
 	}
 	long status = 0;
 	json_t *reply = NULL;
 	struct verr *e = NULL;
-	if (vm_api_call(sock, "POST", "/vm/migration/postcopy", NULL, &status, &reply, &e) < 0) {
-		fprintf(stderr, "vessel vm migrate-postcopy: %s\n", e->msg);
+	if (vm_api_call(sock, "POST", path, NULL, &status, &reply, &e) < 0) {
+		fprintf(stderr, "vessel vm %s: %s\n", cmd, e->msg);
 		verr_free(e);
 		return 1;
 	}
 	int ret = 0;
 	if (status != 204) {
-		fprintf(stderr, "vessel vm migrate-postcopy: %s (HTTP %ld)\n", reply ? jstr(reply, "error") : "no answer",
-			status);
+		fprintf(stderr, "vessel vm %s: %s (HTTP %ld)\n", cmd, reply ? jstr(reply, "error") : "no answer", status);
 		ret = 1;
 	} else {
-		printf("switching to postcopy after the current precopy round\n");
+		printf("%s\n", done);
 	}
 	json_decref(reply);
 	return ret;
+}
+
+int cli_vm_migrate_postcopy(int argc, char **argv)
+{
+	return migration_action(argc, argv, "/vm/migration/postcopy",
+				"switching to postcopy after the current precopy round");
+}
+
+int cli_vm_migrate_cancel(int argc, char **argv)
+{
+	return migration_action(argc, argv, "/vm/migration/cancel",
+				"cancelling the migration (the VM runs on here)");
 }

@@ -39,7 +39,7 @@ struct fake_vm {
 	uint64_t last_downtime;
 	volatile bool release_migration;
 	volatile int migrated; /* calls of the migrated hook */
-	bool postcopy_asked;
+	bool postcopy_asked, cancel_asked;
 	int snapshots; /* written */
 	unsigned last_precopy_rounds;
 };
@@ -156,6 +156,16 @@ static int fake_migrate_postcopy(void *opaque, struct verr **err)
 	return r;
 }
 
+static int fake_migrate_cancel(void *opaque, struct verr **err)
+{
+	struct fake_vm *vm = opaque;
+	pthread_mutex_lock(&vm->lock);
+	int r = vm->migrating == 1 ? 0 : verr_set(err, EALREADY, "no migration is running");
+	vm->cancel_asked |= r == 0;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
 static void fake_migrated(void *opaque)
 {
 	struct fake_vm *vm = opaque;
@@ -174,6 +184,7 @@ static const struct vm_api_ops fake_ops = {
     .migration_status = fake_migration,
     .migrated = fake_migrated,
     .migrate_postcopy = fake_migrate_postcopy,
+    .migrate_cancel = fake_migrate_cancel,
     .snapshot_status = fake_snapshot_status,
 };
 
@@ -474,6 +485,11 @@ static void test_routes(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "status")), "none");
 	json_decref(r);
 	expect_error("POST", "/vm/migration/postcopy", NULL, 409, "switch to postcopy: no migration is running");
+	expect_error("POST", "/vm/migration/cancel", NULL, 409, "cancel the migration: no migration is running");
+	/* GET takes no fields either */
+	expect_error("GET", "/vm", "{\"x\":1}", 400, "unknown field 'x'");
+	expect_error("GET", "/vm/migration", "{\"x\":1}", 400, "unknown field 'x'");
+	expect_error("GET", "/vm/snapshot", "{\"x\":1}", 400, "unknown field 'x'");
 	vm.release_migration = true;
 	body =
 	    json_pack("{s:s,s:s,s:i}", "to", "tcp:127.0.0.1:4444", "mode", "precopy", "max_downtime_ms", 50);
@@ -691,6 +707,9 @@ static void test_concurrent(void **state)
 	assert_null(call("POST", "/vm/migration/postcopy", NULL, 204));
 	assert_true(vm.postcopy_asked);
 	expect_error("POST", "/vm/migration/postcopy", "{\"now\":1}", 400, "unknown field 'now'");
+	assert_false(vm.cancel_asked);
+	assert_null(call("POST", "/vm/migration/cancel", NULL, 204));
+	assert_true(vm.cancel_asked);
 	/* a second migration meanwhile: wrong state */
 	expect_error("POST", "/vm/migrate", "{\"to\":\"tcp:h:1\",\"mode\":\"precopy\"}", 409,
 		     "already running");

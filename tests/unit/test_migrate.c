@@ -632,6 +632,79 @@ static void test_postcopy_refused_before_start(void **state)
 	munmap(j.vm.ram, VM_SIZE);
 }
 
+/* A cancel while the rounds run (the destination reads nothing until it
+ * was asked, so it lands in round 0): the migration fails with ECANCELED
+ * and the VM runs on; once the VM stopped for the end, or without a
+ * migration, a cancel is refused. */
+static void *cancel_main(void *arg)
+{
+	struct migrate_status *st = arg;
+	for (int i = 0; i < 20000; i++) {
+		struct migrate_progress pr;
+		migrate_status_get(st, &pr);
+		if (pr.state == MIGRATE_ACTIVE) {
+			struct verr *e = NULL;
+			if (migrate_status_request_cancel(st, &e) < 0)
+				fail_msg("cancel: %s", e->msg);
+			atomic_store(&switch_asked, true);
+			return NULL;
+		}
+		usleep(1000);
+	}
+	fail_msg("the migration did not start");
+	return NULL;
+}
+
+static void test_precopy_cancelled(void **state)
+{
+	(void)state;
+	struct fake_vm src;
+	fake_init(&src, 1000);
+	fake_run(&src);
+	struct dest_job j = { .wait_switch = true };
+	atomic_store(&switch_asked, false);
+	char uri[64];
+	dest_start(&j, uri, sizeof(uri));
+	struct migrate_status st;
+	migrate_status_init(&st);
+	struct migrate_params p = { .to = uri, .mode = MIGRATE_PRECOPY, .max_downtime_ms = 1 };
+	struct verr *err = NULL;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, cancel_main, &st), 0);
+	assert_int_equal(migrate_source_run(src.ram, VM_SIZE, &fake_src_ops, &src, &p, &st, &err), -1);
+	pthread_join(t, NULL);
+	dest_join(&j);
+	assert_int_equal(err->errnum, ECANCELED);
+	assert_non_null(strstr(err->msg, "migration cancelled"));
+	verr_clear(&err);
+	struct migrate_progress pr;
+	migrate_status_get(&st, &pr);
+	assert_int_equal(pr.state, MIGRATE_FAILED);
+	assert_true(pr.cancel_requested);
+	assert_false(pr.vm_lost);
+	pthread_mutex_lock(&src.lock);
+	assert_int_equal(src.stops, 0);
+	assert_false(src.pause_req);
+	pthread_mutex_unlock(&src.lock);
+	/* over: nothing to cancel */
+	assert_int_equal(migrate_status_request_cancel(&st, &err), -1);
+	assert_int_equal(err->errnum, EALREADY);
+	verr_clear(&err);
+	/* past the point of no return */
+	pthread_mutex_lock(&st.lock);
+	st.p.state = MIGRATE_ACTIVE;
+	st.p.phase = "stop-and-copy";
+	pthread_mutex_unlock(&st.lock);
+	assert_int_equal(migrate_status_request_cancel(&st, &err), -1);
+	assert_non_null(strstr(err->msg, "point of no return"));
+	verr_clear(&err);
+	assert_int_equal(migrate_status_request_postcopy(&st, &err), -1);
+	verr_clear(&err);
+	migrate_status_destroy(&st);
+	fake_fini(&src);
+	munmap(j.vm.ram, VM_SIZE);
+}
+
 /* Nobody listening: a clear error, VM untouched. */
 static void test_connect_refused(void **state)
 {
@@ -806,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_postcopy_after_rounds),
 		cmocka_unit_test(test_precopy_switched_to_postcopy),
 		cmocka_unit_test(test_postcopy_refused_before_start),
+		cmocka_unit_test(test_precopy_cancelled),
 		cmocka_unit_test(test_precopy_dest_dies),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_dest_hostile),

@@ -11,11 +11,12 @@
  *
  * A callback fails by returning -1 (or NULL) with a struct verr; its errnum
  * picks the HTTP status:
- *   EINVAL                          400 (bad request values)
- *   EALREADY, EBUSY, EAGAIN, EEXIST 409 (wrong state: resume while running,
- *                                        a migration already in progress)
- *   ENOTSUP                         501 (not available in this VM/build)
- *   anything else                   500
+ *   EINVAL                           400 (bad request values)
+ *   EALREADY, EBUSY, EAGAIN, EEXIST, 409 (wrong state: resume while running,
+ *   ECANCELED                            a migration already in progress,
+ *                                        one cancelled by another request)
+ *   ENOTSUP                          501 (not available in this VM/build)
+ *   anything else                    500
  * and the body is {"error": "<message chain>"}.
  */
 #ifndef VESSEL_VM_API_API_H
@@ -83,6 +84,11 @@ struct vm_api_ops {
 	 * postcopy after its current round; 0 once asked (the switch happens
 	 * later: GET /vm/migration shows it), EALREADY when no precopy runs. */
 	int (*migrate_postcopy)(void *opaque, struct verr **err);
+	/* POST /vm/migration/cancel: asks the running migration to stop and
+	 * the VM to run on here; 0 once asked (POST /vm/migrate then fails
+	 * with ECANCELED), EALREADY when none runs or it is past the point of
+	 * no return. */
+	int (*migrate_cancel)(void *opaque, struct verr **err);
 	/* Optional: called once a 200 answer to POST /vm/migrate has been
 	 * sent (or its client went away). The VM runs elsewhere now; the owner
 	 * ends this one here, not in migrate, so the answer is not lost. */

@@ -92,7 +92,8 @@ static void reply_verr(struct api_reply *out, struct verr *e, const char *what)
 		case EALREADY:
 		case EBUSY:
 		case EAGAIN:
-		case EEXIST: status = 409; break;
+		case EEXIST:
+		case ECANCELED: status = 409; break;
 		case ENOTSUP: status = 501; break;
 		default: break;
 		}
@@ -125,8 +126,18 @@ static bool check_fields(json_t *body, const char *const *allowed, struct api_re
 	return true;
 }
 
+/* GET routes take no fields either (bodies are strict: a client sending
+ * one expects it to mean something). */
+static bool check_no_fields(json_t *body, struct api_reply *out)
+{
+	static const char *const none[] = {NULL};
+	return check_fields(body, none, out);
+}
+
 static void route_get_vm(struct vm_api *a, json_t *body, struct api_reply *out)
 {
+	if (!check_no_fields(body, out))
+		return;
 	struct verr *e = NULL;
 	json_t *info = a->ops->get_info(a->opaque, &e);
 	if (!info || !json_is_object(info)) {
@@ -303,6 +314,8 @@ static void route_migrate(struct vm_api *a, json_t *body, struct api_reply *out)
 
 static void route_migration(struct vm_api *a, json_t *body, struct api_reply *out)
 {
+	if (!check_no_fields(body, out))
+		return;
 	struct verr *e = NULL;
 	json_t *st = a->ops->migration_status(a->opaque, &e);
 	if (!st || !json_is_object(st)) {
@@ -318,6 +331,8 @@ static void route_migration(struct vm_api *a, json_t *body, struct api_reply *ou
 
 static void route_snapshot_status(struct vm_api *a, json_t *body, struct api_reply *out)
 {
+	if (!check_no_fields(body, out))
+		return;
 	struct verr *e = NULL;
 	json_t *st = a->ops->snapshot_status(a->opaque, &e);
 	if (!st || !json_is_object(st)) {
@@ -336,6 +351,11 @@ static void route_migrate_postcopy(struct vm_api *a, json_t *body, struct api_re
 	route_simple(a, body, out, a->ops->migrate_postcopy, "switch to postcopy");
 }
 
+static void route_migrate_cancel(struct vm_api *a, json_t *body, struct api_reply *out)
+{
+	route_simple(a, body, out, a->ops->migrate_cancel, "cancel the migration");
+}
+
 static const struct api_route {
 	const char *path;
 	const char *method;
@@ -350,6 +370,7 @@ static const struct api_route {
     {"/vm/migrate", "POST", route_migrate},
     {"/vm/migration", "GET", route_migration},
     {"/vm/migration/postcopy", "POST", route_migrate_postcopy},
+    {"/vm/migration/cancel", "POST", route_migrate_cancel},
 };
 
 /* An owner may leave callbacks it does not implement NULL: 501. */
@@ -372,6 +393,8 @@ static bool route_available(const struct vm_api *a, route_fn fn)
 		return o->migrate;
 	if (fn == route_migrate_postcopy)
 		return o->migrate_postcopy;
+	if (fn == route_migrate_cancel)
+		return o->migrate_cancel;
 	return o->migration_status;
 }
 

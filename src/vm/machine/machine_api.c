@@ -146,6 +146,7 @@ static const struct vm_api_ops machine_api_ops = {
 	.migrate = machine_api_migrate, /* migration.c */
 	.migration_status = machine_api_migration_status,
 	.migrate_postcopy = machine_api_migrate_postcopy,
+	.migrate_cancel = machine_api_migrate_cancel,
 	.migrated = machine_api_migrated,
 };
 

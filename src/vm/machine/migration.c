@@ -224,6 +224,8 @@ json_t *migrate_progress_json(const struct migrate_progress *p)
 	}
 	if (o && p->postcopy_requested)
 		json_object_set_new(o, "postcopy_requested", json_true());
+	if (o && p->cancel_requested)
+		json_object_set_new(o, "cancel_requested", json_true());
 	if (o) {
 		json_object_set_new(o, "disks", json_string(p->disk_copy ? "copy" : "shared"));
 		json_object_set_new(o, "disk_bytes", json_integer((json_int_t)p->disk_bytes));
@@ -276,6 +278,14 @@ int machine_api_migrate_postcopy(void *opaque, struct verr **err)
 	if (migrate_status_request_postcopy(&migration_of(opaque)->st, err) < 0)
 		return -1;
 	log_info("migration: switching to postcopy after the current precopy round");
+	return 0;
+}
+
+int machine_api_migrate_cancel(void *opaque, struct verr **err)
+{
+	if (migrate_status_request_cancel(&migration_of(opaque)->st, err) < 0)
+		return -1;
+	log_info("migration: cancelling");
 	return 0;
 }
 

@@ -37,6 +37,8 @@ json_t *machine_api_migration_status(void *opaque, struct verr **err);
 /* POST /vm/migration/postcopy: the running migration switches to postcopy
  * after its current precopy round (migrate_status_request_postcopy). */
 int machine_api_migrate_postcopy(void *opaque, struct verr **err);
+/* POST /vm/migration/cancel (migrate_status_request_cancel). */
+int machine_api_migrate_cancel(void *opaque, struct verr **err);
 void machine_api_migrated(void *opaque);
 
 /* An incoming migration's phase for GET /vm: "waiting" (for the source

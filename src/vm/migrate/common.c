@@ -65,16 +65,37 @@ int migrate_mode_parse(const char *s, enum migrate_mode *out)
 	return 0;
 }
 
+/* The phases before the VM stops for the end (source side). */
+static bool before_stop(const char *phase)
+{
+	return !strcmp(phase, "setup") || !strcmp(phase, "disk") || !strcmp(phase, "precopy");
+}
+
 int migrate_status_request_postcopy(struct migrate_status *st, struct verr **err)
 {
 	pthread_mutex_lock(&st->lock);
 	int r = 0;
 	if (st->p.state != MIGRATE_ACTIVE)
 		r = verr_set(err, EALREADY, "no migration is running");
-	else if (strcmp(st->p.phase, "setup") && strcmp(st->p.phase, "precopy"))
+	else if (!before_stop(st->p.phase))
 		r = verr_set(err, EALREADY, "the migration is past its precopy rounds (phase %s)", st->p.phase);
 	else
 		st->p.postcopy_requested = true;
+	pthread_mutex_unlock(&st->lock);
+	return r;
+}
+
+int migrate_status_request_cancel(struct migrate_status *st, struct verr **err)
+{
+	pthread_mutex_lock(&st->lock);
+	int r = 0;
+	if (st->p.state != MIGRATE_ACTIVE)
+		r = verr_set(err, EALREADY, "no migration is running");
+	else if (!before_stop(st->p.phase))
+		r = verr_set(err, EALREADY, "the migration is past the point of no return (phase %s): the destination "
+				"may be running the VM", st->p.phase);
+	else
+		st->p.cancel_requested = true;
 	pthread_mutex_unlock(&st->lock);
 	return r;
 }

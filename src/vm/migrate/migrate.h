@@ -74,6 +74,7 @@ struct migrate_progress {
 	uint64_t disk_remaining;  /* disk bytes left to send as last measured */
 	bool vm_lost;		  /* failed after a postcopy switch */
 	bool postcopy_requested;  /* a switch to postcopy was asked for */
+	bool cancel_requested;	  /* a cancel was asked for */
 	char error[256];	  /* the error chain when failed */
 };
 
@@ -101,6 +102,13 @@ int migrate_mode_parse(const char *s, enum migrate_mode *out);
  * destination must be able to run postcopy (userfaultfd); if it cannot,
  * it refuses the switch and the source resumes the VM. Thread-safe. */
 int migrate_status_request_postcopy(struct migrate_status *st, struct verr **err);
+/* Asks the migration running with st to stop (QEMU's migrate_cancel): it
+ * fails with ECANCELED at its next batch of pages or disk chunk and the VM
+ * runs on here, as after any failure before the stop. 0 if asked; -1 with
+ * *err (EALREADY) when no migration is active or it is past the point of no
+ * return (the VM stopped for stop-and-copy or the postcopy switch: the
+ * destination may be running it). Thread-safe. */
+int migrate_status_request_cancel(struct migrate_status *st, struct verr **err);
 
 /* ---- transport ---- */
 

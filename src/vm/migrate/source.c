@@ -273,6 +273,19 @@ static void throttle_stop(struct src *s)
 
 /* ---- sending pages ---- */
 
+/* A cancel asked for through the API (migrate_status_request_cancel) ends
+ * the migration as a failure, as long as the VM was not stopped for the
+ * end (after that the destination may already run it). */
+static int check_cancel(struct src *s, struct verr **err)
+{
+	if (s->paused)
+		return 0;
+	pthread_mutex_lock(&s->st->lock);
+	bool cancel = s->st->p.cancel_requested;
+	pthread_mutex_unlock(&s->st->lock);
+	return cancel ? verr_set(err, ECANCELED, "migration cancelled") : 0;
+}
+
 static int batch_flush(struct src *s, bool push, struct verr **err)
 {
 	if (s->n) {
@@ -289,6 +302,8 @@ static int batch_flush(struct src *s, bool push, struct verr **err)
 			return verr_set(err, -r, "send pages");
 	}
 	st_update(s);
+	if (check_cancel(s, err) < 0)
+		return -1;
 	return rp_check(s, err);
 }
 
@@ -357,6 +372,8 @@ static int disk_tick(void *opaque, struct verr **err)
 	s->st->p.disk_bytes = mig_disk_src_sent(s->disks);
 	s->st->p.disk_remaining = mig_disk_src_remaining(s->disks);
 	pthread_mutex_unlock(&s->st->lock);
+	if (check_cancel(s, err) < 0)
+		return -1;
 	return rp_check(s, err);
 }
 
@@ -455,6 +472,8 @@ static int run_precopy(struct src *s, struct verr **err)
 		uint64_t disk_left = s->disks ? mig_disk_src_collect(s->disks) : 0;
 		uint64_t est_us = ((uint64_t)n * MIG_PAGE + disk_left) * 1000000 / bw_or_default(bw);
 		set_phase(s, "precopy", round, (uint64_t)n);
+		if (check_cancel(s, err) < 0)
+			return -1;
 		log_debug("migration: round %u: %lld pages dirty, %.1f ms at %.0f MiB/s", round, (long long)n,
 			  (double)est_us / 1000, (double)bw_or_default(bw) / (1 << 20));
 		if (postcopy_due(s, round)) {

@@ -10,7 +10,10 @@
 #           shows "operation": "migrating";
 #   B -> C: "mode": "postcopy" with "precopy_rounds": 2 (two rounds, then
 #           the switch);
-#   409s:   the switch with no migration running;
+#   A -> X: a precopy cancelled by `vessel vm migrate-cancel` (POST
+#           /vm/migration/cancel) while its rounds run: the migration fails
+#           with 409 "migration cancelled", A runs on, X exits with an error;
+#   409s:   the switch and the cancel with no migration running;
 #   GET /vm on a destination: "operation": "incoming", "operation_phase"
 #           "waiting", then "receiving".
 # Checks: every answer follows docs/openapi.json; both migrations end as
@@ -148,6 +151,37 @@ case $ANSWER in *"no migration is running"*) ;; *) fail "409 without a migration
 if "$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" 2>"$T/cli.err"; then fail "migrate-postcopy without a migration"; fi
 grep -q "no migration is running.*(HTTP 409)" "$T/cli.err" || fail "migrate-postcopy error: $(cat "$T/cli.err")"
 
+# ---- A -> X: cancelled through the API while its rounds run: A runs on ----
+port=$(free_port)
+start_dest X "$port"
+slow_link "$port"
+timeout 120 "$VESSEL" vm migrate --api-socket "$T/A.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --wait \
+	>"$T/AX.hop" 2>"$T/AX.progress" &
+mig=$!
+pids="$pids $mig"
+i=0
+until curl -s --unix-socket "$T/A.sock" http://vm/vm/migration | grep -q '"status":"active","mode":"precopy","phase":"precopy"'; do
+	i=$((i + 1))
+	[ $i -le 600 ] || fail "the migration to X did not start its rounds"
+	sleep 0.05
+done
+"$VESSEL" vm migrate-cancel --api-socket "$T/A.sock" >"$T/cancel.out" 2>&1 || fail "vm migrate-cancel: $(cat "$T/cancel.out")"
+st=0
+wait_exit $mig 60 || st=$?
+[ $st = 1 ] && grep -q "migration cancelled.*(HTTP 409)" "$T/AX.progress" ||
+	fail "a cancelled migration: exit $st, $(cat "$T/AX.progress")"
+echo "cancelled: $(tail -1 "$T/AX.progress")"
+api A 200 GET /vm/migration
+[ "$(field status)" = failed ] && [ "$(field cancel_requested)" = True ] || fail "GET /vm/migration after the cancel: $ANSWER"
+api A 200 GET /vm
+[ "$(field state)" = running ] && [ "$(field operation)" = none ] || fail "GET /vm after the cancel: $ANSWER"
+st=0
+wait_exit $pid_X 30 || st=$?
+[ $st != 0 ] && [ $st != 124 ] || fail "the destination of a cancelled migration exited $st"
+api A 409 POST /vm/migration/cancel
+before=$(last_counter "$T/A.out")
+wait_counter A $((before + 3)) 30 || fail "A stopped counting after the cancel"
+
 # ---- A -> B: precopy that does not converge, switched through the API ----
 port=$(free_port)
 start_dest B "$port"
@@ -167,6 +201,7 @@ while :; do
 	case $ANSWER in
 	*'"status":"active"'*'"iterations":'[2-9]*) break ;;
 	*'"status":"active"'* | *'"status":"none"'*) ;;
+	*'"cancel_requested":true'*) ;; # the cancelled one, until this one starts
 	*) fail "the precopy ended by itself: $ANSWER" ;;
 	esac
 	i=$((i + 1))
