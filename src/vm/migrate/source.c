@@ -436,7 +436,6 @@ static int round0(struct src *s, uint64_t *sent_bm, uint64_t *bw, struct verr **
 	return 0;
 }
 
-
 static int switch_to_postcopy(struct src *s, bool collected, struct verr **err);
 
 /* Whether the rounds end in a postcopy switch: postcopy mode after its
