@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -365,10 +366,12 @@ static void test_server_connection_cap(void **state)
 	for (int i = 0; i < 100 && !served; i++) {
 		int fd = dial();
 		const char *r = "GET /vm HTTP/1.1\r\nConnection: close\r\n\r\n";
-		assert_int_equal(write_full(fd, r, strlen(r)), 0);
+		/* while the freed slots are not yet seen, the server may
+		 * answer 503 and close before the request is written */
+		int w = write_full(fd, r, strlen(r));
 		ans = read_all(fd);
 		close(fd);
-		served = strstr(ans, "HTTP/1.1 200 ") != NULL;
+		served = w == 0 && strstr(ans, "HTTP/1.1 200 ") != NULL;
 		free(ans);
 		if (!served)
 			usleep(10000);
@@ -378,6 +381,9 @@ static void test_server_connection_cap(void **state)
 
 int main(void)
 {
+	/* a server that refuses a connection may close it before the client
+	 * has written: the write fails with EPIPE instead of killing the test */
+	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest parser[] = {
 	    cmocka_unit_test(test_simple),
 	    cmocka_unit_test(test_pipelined),
