@@ -651,7 +651,8 @@ static int take_listener(struct net_slirp *s, struct hostfwd *f, const struct ha
 	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != (f->is_udp ? SOCK_DGRAM : SOCK_STREAM) ||
 	    (!f->is_udp && (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &al) < 0 || !acc))) {
 		close(fd);
-		*why = f->is_udp ? "the source's descriptor is not a UDP socket" : "the source's descriptor is not a listening TCP socket";
+		*why = f->is_udp ? "the source's descriptor is not a UDP socket"
+				 : "the source's descriptor is not a listening TCP socket";
 		return -1;
 	}
 	/* an accept() racing nobody never blocks; still, do not depend on it */
