@@ -24,61 +24,13 @@ for t in qemu-img python3; do
 done
 guest=$("$top/scripts/fetch-guest.sh" --quiet) || { echo "SKIP: cannot fetch the guest"; exit 77; }
 eval "$guest"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vessel-migdisks.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
-	if [ -n "${VESSEL_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$tmp"/*.err; do [ -f "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2; done
-	exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/lib.sh"
+vm_test_init migdisks
 helper="python3 $here/migrate_helper.py"
 initrd=$("$top/scripts/mkinitramfs.sh" -o "$tmp/initrd.gz")
 MEM=256M
 SIZE=32M
 
-wait_for() { # FILE PATTERN SECONDS
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le $(($3 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
-wait_exit() { # PID SECONDS: its exit status (killed after SECONDS: 124)
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt $(($2 * 10)) ]; then
-			kill -9 "$1" 2>/dev/null || true
-			wait "$1" 2>/dev/null || true
-			return 124
-		fi
-		sleep 0.1
-	done
-	st=0
-	wait "$1" || st=$?
-	return $st
-}
-last_counter() {
-	[ -f "$1" ] || return 0
-	tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2
-}
-wait_counter() { # FILE N SECONDS: the guest printed a counter >= N in FILE
-	i=0
-	while :; do
-		c=$(last_counter "$1")
-		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
-		i=$((i + 1))
-		[ $i -le $(($3 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
 
 # start_dest NAME DISK PORT
 start_dest() {

@@ -19,42 +19,10 @@ top=$(cd "$here/../../.." && pwd)
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
 guest=$("$top/scripts/fetch-guest.sh" --quiet) || { echo "SKIP: cannot fetch the guest"; exit 77; }
 eval "$guest"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/vessel-mighf.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
-	if [ -n "${VESSEL_KEEP_TMP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$tmp"/*.err "$tmp/client.log"; do [ -f "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2; done
-	exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/lib.sh"
+vm_test_init mighf
+FAIL_LOGS="$tmp/client.log"
 helper="python3 $here/migrate_helper.py"
-wait_for() {
-	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le $(($3 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
-wait_exit() {
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt $(($2 * 10)) ]; then
-			kill -9 "$1" 2>/dev/null || true
-			return 124
-		fi
-		sleep 0.1
-	done
-	st=0
-	wait "$1" || st=$?
-	return $st
-}
 answers() {
 	n=$(grep -c '^A ' "$tmp/client.log" 2>/dev/null) || true
 	echo "${n:-0}"

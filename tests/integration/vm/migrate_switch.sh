@@ -26,71 +26,38 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../../.." && pwd)
 SPEC=$top/docs/openapi.json
 command -v python3 >/dev/null || { echo "SKIP: python3 missing"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/vessel-mswitch.XXXXXX")
-pids=""
-cleanup() {
-	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
-	if [ -n "${VESSEL_KEEP_TMP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT INT TERM
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$T"/*.err "$T"/*.progress; do [ -f "$f" ] && { echo "--- $f"; tail -5 "$f"; } >&2; done
-	exit 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/lib.sh"
+vm_test_init mswitch
+FAIL_LOGS="$tmp/*.progress"
 # api SOCK WANT METHOD PATH [BODY]: one request, checked against the spec;
 # the answer's body in $ANSWER
 api() {
 	sock=$1 want=$2
 	shift 2
-	out=$(timeout 60 python3 "$here/openapi_check.py" "$SPEC" "$T/$sock.sock" "$@" 2>"$T/check.err") ||
-		fail "$1 $2 on $sock: the answer does not follow the spec: $(cat "$T/check.err")"
+	out=$(timeout 60 python3 "$here/openapi_check.py" "$SPEC" "$tmp/$sock.sock" "$@" 2>"$tmp/check.err") ||
+		fail "$1 $2 on $sock: the answer does not follow the spec: $(cat "$tmp/check.err")"
 	[ "${out%% *}" = "$want" ] || fail "$1 $2 on $sock: status ${out%% *}, expected $want (${out#* })"
 	ANSWER=${out#* }
 }
 field() { printf '%s' "$ANSWER" | python3 -c "import json,sys; v=json.load(sys.stdin); print(v.get(sys.argv[1], ''))" "$1"; }
-last_counter() { tr -d '\r' <"$1" | grep -o '^C: [0-9]*' | tail -1 | cut -d' ' -f2; }
-# wait_counter NAME N SECONDS: NAME's guest printed a counter >= N
-wait_counter() {
-	i=0
-	while :; do
-		c=$(last_counter "$T/$1.out")
-		[ -n "$c" ] && [ "$c" -ge "$2" ] && return 0
-		i=$((i + 1))
-		[ $i -le $(($3 * 10)) ] || return 1
-		sleep 0.1
-	done
-}
-wait_exit() { # PID SECONDS: its exit status (124: killed after SECONDS)
-	i=0
-	while kill -0 "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -le $(($2 * 10)) ] || { kill -9 "$1"; wait "$1" 2>/dev/null || true; return 124; }
-		sleep 0.1
-	done
-	st=0
-	wait "$1" || st=$?
-	return $st
-}
 
 st=0
-sh "$here/build_dirty_fw.sh" "$T/fw.bin" || st=$?
+sh "$here/build_dirty_fw.sh" "$tmp/fw.bin" || st=$?
 [ $st = 0 ] || { [ $st = 77 ] && exit 77; fail "cannot build the firmware guest"; }
 
-"$VESSEL" vm run --bios "$T/fw.bin" --memory 64M --api-socket "$T/A.sock" </dev/null >"$T/A.out" 2>"$T/A.err" &
+"$VESSEL" vm run --bios "$tmp/fw.bin" --memory 64M --api-socket "$tmp/A.sock" </dev/null >"$tmp/A.out" 2>"$tmp/A.err" &
 pid_A=$!
 pids="$pids $!"
-wait_counter A 3 60 || fail "the guest on A does not count"
+wait_counter "$tmp/A.out" 3 60 || fail "the guest on A does not count"
 
 # start_dest NAME PORT
 start_dest() {
-	"$VESSEL" vm run --incoming "tcp:127.0.0.1:$2" --bios "$T/fw.bin" --memory 64M --api-socket "$T/$1.sock" </dev/null \
-		>"$T/$1.out" 2>"$T/$1.err" &
+	"$VESSEL" vm run --incoming "tcp:127.0.0.1:$2" --bios "$tmp/fw.bin" --memory 64M --api-socket "$tmp/$1.sock" </dev/null \
+		>"$tmp/$1.out" 2>"$tmp/$1.err" &
 	eval "pid_$1=$!"
 	pids="$pids $!"
 	i=0
-	until grep -q "waiting for the migration" "$T/$1.err" 2>/dev/null; do
+	until grep -q "waiting for the migration" "$tmp/$1.err" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -le 300 ] || fail "$1 does not listen"
 		sleep 0.1
@@ -98,10 +65,10 @@ start_dest() {
 }
 
 # slow_link PORT: a proxy to 127.0.0.1:PORT that passes 32 MiB/s each way;
-# its own port in $T/link.port
+# its own port in $tmp/link.port
 slow_link() {
-	rm -f "$T/link.port"
-	python3 - "$1" "$T/link.port" <<'PY' &
+	rm -f "$tmp/link.port"
+	python3 - "$1" "$tmp/link.port" <<'PY' &
 import socket, sys, threading, time
 RATE = 32 << 20
 dst = int(sys.argv[1])
@@ -138,7 +105,7 @@ t.join()
 PY
 	pids="$pids $!"
 	i=0
-	until [ -f "$T/link.port" ]; do
+	until [ -f "$tmp/link.port" ]; do
 		i=$((i + 1))
 		[ $i -le 100 ] || fail "the proxy did not start"
 		sleep 0.1
@@ -148,29 +115,29 @@ PY
 # nothing to switch
 api A 409 POST /vm/migration/postcopy
 case $ANSWER in *"no migration is running"*) ;; *) fail "409 without a migration: $ANSWER" ;; esac
-if "$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" 2>"$T/cli.err"; then fail "migrate-postcopy without a migration"; fi
-grep -q "no migration is running.*(HTTP 409)" "$T/cli.err" || fail "migrate-postcopy error: $(cat "$T/cli.err")"
+if "$VESSEL" vm migrate-postcopy --api-socket "$tmp/A.sock" 2>"$tmp/cli.err"; then fail "migrate-postcopy without a migration"; fi
+grep -q "no migration is running.*(HTTP 409)" "$tmp/cli.err" || fail "migrate-postcopy error: $(cat "$tmp/cli.err")"
 
 # ---- A -> X: cancelled through the API while its rounds run: A runs on ----
 port=$(free_port)
 start_dest X "$port"
 slow_link "$port"
-timeout 120 "$VESSEL" vm migrate --api-socket "$T/A.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --wait \
-	>"$T/AX.hop" 2>"$T/AX.progress" &
+timeout 120 "$VESSEL" vm migrate --api-socket "$tmp/A.sock" --to "tcp:127.0.0.1:$(cat "$tmp/link.port")" --wait \
+	>"$tmp/AX.hop" 2>"$tmp/AX.progress" &
 mig=$!
 pids="$pids $mig"
 i=0
-until curl -s --unix-socket "$T/A.sock" http://vm/vm/migration | grep -q '"status":"active","mode":"precopy","phase":"precopy"'; do
+until curl -s --unix-socket "$tmp/A.sock" http://vm/vm/migration | grep -q '"status":"active","mode":"precopy","phase":"precopy"'; do
 	i=$((i + 1))
 	[ $i -le 600 ] || fail "the migration to X did not start its rounds"
 	sleep 0.05
 done
-"$VESSEL" vm migrate-cancel --api-socket "$T/A.sock" >"$T/cancel.out" 2>&1 || fail "vm migrate-cancel: $(cat "$T/cancel.out")"
+"$VESSEL" vm migrate-cancel --api-socket "$tmp/A.sock" >"$tmp/cancel.out" 2>&1 || fail "vm migrate-cancel: $(cat "$tmp/cancel.out")"
 st=0
 wait_exit $mig 60 || st=$?
-[ $st = 1 ] && grep -q "migration cancelled.*(HTTP 409)" "$T/AX.progress" ||
-	fail "a cancelled migration: exit $st, $(cat "$T/AX.progress")"
-echo "cancelled: $(tail -1 "$T/AX.progress")"
+[ $st = 1 ] && grep -q "migration cancelled.*(HTTP 409)" "$tmp/AX.progress" ||
+	fail "a cancelled migration: exit $st, $(cat "$tmp/AX.progress")"
+echo "cancelled: $(tail -1 "$tmp/AX.progress")"
 api A 200 GET /vm/migration
 [ "$(field status)" = failed ] && [ "$(field cancel_requested)" = True ] || fail "GET /vm/migration after the cancel: $ANSWER"
 api A 200 GET /vm
@@ -179,8 +146,8 @@ st=0
 wait_exit $pid_X 30 || st=$?
 [ $st != 0 ] && [ $st != 124 ] || fail "the destination of a cancelled migration exited $st"
 api A 409 POST /vm/migration/cancel
-before=$(last_counter "$T/A.out")
-wait_counter A $((before + 3)) 30 || fail "A stopped counting after the cancel"
+before=$(last_counter "$tmp/A.out")
+wait_counter "$tmp/A.out" $((before + 3)) 30 || fail "A stopped counting after the cancel"
 
 # ---- A -> B: precopy that does not converge, switched through the API ----
 port=$(free_port)
@@ -189,15 +156,15 @@ api B 200 GET /vm
 [ "$(field state)" = paused ] && [ "$(field operation)" = incoming ] && [ "$(field operation_phase)" = waiting ] ||
 	fail "GET /vm on a destination before the migration: $ANSWER"
 slow_link "$port"
-before=$(last_counter "$T/A.out")
-timeout 120 "$VESSEL" vm migrate --api-socket "$T/A.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --wait \
-	>"$T/AB.hop" 2>"$T/AB.progress" &
+before=$(last_counter "$tmp/A.out")
+timeout 120 "$VESSEL" vm migrate --api-socket "$tmp/A.sock" --to "tcp:127.0.0.1:$(cat "$tmp/link.port")" --wait \
+	>"$tmp/AB.hop" 2>"$tmp/AB.progress" &
 mig=$!
 pids="$pids $mig"
 # (polled with curl: python's start-up is slow on a loaded machine)
 i=0
 while :; do
-	ANSWER=$(curl -s --unix-socket "$T/A.sock" http://vm/vm/migration)
+	ANSWER=$(curl -s --unix-socket "$tmp/A.sock" http://vm/vm/migration)
 	case $ANSWER in
 	*'"status":"active"'*'"iterations":'[2-9]*) break ;;
 	*'"status":"active"'* | *'"status":"none"'*) ;;
@@ -209,48 +176,48 @@ while :; do
 	sleep 0.05
 done
 # both sides' GET /vm now (checked below: python is slow to start)
-curl -s --unix-socket "$T/A.sock" http://vm/vm >"$T/A-vm.json"
-curl -s --unix-socket "$T/B.sock" http://vm/vm >"$T/B-vm.json"
-"$VESSEL" vm migrate-postcopy --api-socket "$T/A.sock" >"$T/switch.out" 2>"$T/switch.err" ||
-	fail "vm migrate-postcopy: $(cat "$T/switch.err")"
+curl -s --unix-socket "$tmp/A.sock" http://vm/vm >"$tmp/A-vm.json"
+curl -s --unix-socket "$tmp/B.sock" http://vm/vm >"$tmp/B-vm.json"
+"$VESSEL" vm migrate-postcopy --api-socket "$tmp/A.sock" >"$tmp/switch.out" 2>"$tmp/switch.err" ||
+	fail "vm migrate-postcopy: $(cat "$tmp/switch.err")"
 for n in A B; do
-	python3 "$here/openapi_check.py" "$SPEC" --answer GET /vm 200 "$T/$n-vm.json" 2>"$T/check.err" ||
-		fail "GET /vm on $n during the precopy: $(cat "$T/check.err")"
+	python3 "$here/openapi_check.py" "$SPEC" --answer GET /vm 200 "$tmp/$n-vm.json" 2>"$tmp/check.err" ||
+		fail "GET /vm on $n during the precopy: $(cat "$tmp/check.err")"
 done
-ANSWER=$(cat "$T/A-vm.json")
+ANSWER=$(cat "$tmp/A-vm.json")
 [ "$(field operation)" = migrating ] && [ "$(field operation_phase)" = precopy ] ||
 	fail "GET /vm on A during the precopy: $ANSWER"
-ANSWER=$(cat "$T/B-vm.json")
+ANSWER=$(cat "$tmp/B-vm.json")
 [ "$(field operation)" = incoming ] && [ "$(field operation_phase)" = receiving ] ||
 	fail "GET /vm on B while receiving: $ANSWER"
 st=0
 wait_exit $mig 120 || st=$?
-[ $st = 0 ] || fail "vm migrate A -> B exited $st: $(cat "$T/AB.hop")"
-echo "A -> B: $(cat "$T/AB.hop")"
-grep -q "(postcopy)" "$T/AB.hop" || fail "A -> B did not end as postcopy"
+[ $st = 0 ] || fail "vm migrate A -> B exited $st: $(cat "$tmp/AB.hop")"
+echo "A -> B: $(cat "$tmp/AB.hop")"
+grep -q "(postcopy)" "$tmp/AB.hop" || fail "A -> B did not end as postcopy"
 wait_exit $pid_A 30 || fail "source A exited $? after the migration"
-wait_counter B $((before + 5)) 60 || fail "the counter does not continue on B"
+wait_counter "$tmp/B.out" $((before + 5)) 60 || fail "the counter does not continue on B"
 
 # ---- B -> C: postcopy after two precopy rounds ----
 port=$(free_port)
 start_dest C "$port"
 slow_link "$port"
-before=$(last_counter "$T/B.out")
-timeout 120 "$VESSEL" vm migrate --api-socket "$T/B.sock" --to "tcp:127.0.0.1:$(cat "$T/link.port")" --mode postcopy \
-	--precopy-rounds 2 --wait --json >"$T/BC.hop" 2>"$T/BC.progress" ||
-	fail "vm migrate B -> C: $(cat "$T/BC.hop")"
-echo "B -> C: $(cat "$T/BC.hop")"
-ANSWER=$(cat "$T/BC.hop")
+before=$(last_counter "$tmp/B.out")
+timeout 120 "$VESSEL" vm migrate --api-socket "$tmp/B.sock" --to "tcp:127.0.0.1:$(cat "$tmp/link.port")" --mode postcopy \
+	--precopy-rounds 2 --wait --json >"$tmp/BC.hop" 2>"$tmp/BC.progress" ||
+	fail "vm migrate B -> C: $(cat "$tmp/BC.hop")"
+echo "B -> C: $(cat "$tmp/BC.hop")"
+ANSWER=$(cat "$tmp/BC.hop")
 [ "$(field mode)" = postcopy ] && [ "$(field iterations)" = 2 ] || fail "B -> C: not 2 rounds, then postcopy"
 wait_exit $pid_B 30 || fail "source B exited $? after the migration"
-wait_counter C $((before + 5)) 60 || fail "the counter does not continue on C"
+wait_counter "$tmp/C.out" $((before + 5)) 60 || fail "the counter does not continue on C"
 api C 200 GET /vm
 [ "$(field state)" = running ] && [ "$(field operation)" = none ] || fail "GET /vm on C: $ANSWER"
 api C 409 POST /vm/migration/postcopy
 
 # the counter went on through both moves: no gap, no reset
-cat "$T/A.out" "$T/B.out" "$T/C.out" | tr -d '\r' | grep -o '^C: [0-9]*' | cut -d' ' -f2 >"$T/counters"
-python3 - "$T/counters" <<'PY' || fail "counter continuity"
+cat "$tmp/A.out" "$tmp/B.out" "$tmp/C.out" | tr -d '\r' | grep -o '^C: [0-9]*' | cut -d' ' -f2 >"$tmp/counters"
+python3 - "$tmp/counters" <<'PY' || fail "counter continuity"
 import sys
 c = [int(x) for x in open(sys.argv[1]).read().split()]
 bad = [i for i in range(1, len(c)) if c[i] != c[i - 1] + 1]
