@@ -636,6 +636,9 @@ static int api_request(const char *cmd, const char *sock, const char *method, co
 static void print_status(json_t *r)
 {
 	printf("state:   %s\n", json_string_value(json_object_get(r, "state")) ?: "?");
+	const char *op = json_string_value(json_object_get(r, "operation"));
+	if (op && strcmp(op, "none"))
+		printf("doing:   %s (%s)\n", op, json_string_value(json_object_get(r, "operation_phase")) ?: "?");
 	printf("cpus:    %lld\n", (long long)json_integer_value(json_object_get(r, "cpus")));
 	printf("memory:  %lld MiB\n", (long long)json_integer_value(json_object_get(r, "memory")) >> 20);
 	printf("uptime:  %.1f s\n", (double)json_integer_value(json_object_get(r, "uptime_ms")) / 1000);

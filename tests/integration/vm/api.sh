@@ -194,7 +194,10 @@ if sh "$here/build_dirty_fw.sh" "$T/fw.bin" 2>"$T/fw.err"; then
 	c1=$(curl -s -o "$T/c1.json" -w '%{http_code}' --unix-socket "$T/api.sock" -X POST \
 		-d "{\"path\":\"$T/other.snap\"}" http://vm/vm/snapshot)
 	c2=$(curl -s -o "$T/c2.json" -w '%{http_code}' --unix-socket "$T/api.sock" -X POST http://vm/vm/pause)
+	"$VESSEL" vm status --api-socket "$T/api.sock" >"$T/status.txt"
 	curl -s --unix-socket "$T/api.sock" http://vm/vm/snapshot >"$T/s3.json"
+	grep -q "^doing:   snapshotting (writing-ram)" "$T/status.txt" && ok "vm status: doing snapshotting" ||
+		bad "vm status during the snapshot: $(cat "$T/status.txt")"
 	[ -n "$seen" ] && ok "snapshot in progress: $seen" || bad "never saw the snapshot in progress"
 	python3 - "$T" <<'PY' && ok "progress grows, GET /vm snapshotting, snapshot and pause meanwhile 409" || bad "in progress (above)"
 import json, sys
