@@ -104,6 +104,11 @@ struct vm_api;
 int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *opaque, struct vm_api **out,
 		 struct verr **err);
 
+/* Connection threads alive (served or lingering after a refusal): at most
+ * 16, beyond which new connections are answered 503. For tests that need
+ * the earlier connections gone. Thread-safe. */
+unsigned vm_api_connections(struct vm_api *a);
+
 /* Stops the server: waits for running requests to finish, closes the
  * socket and removes its file. Accepts NULL. */
 void vm_api_stop(struct vm_api *a);

@@ -792,6 +792,14 @@ int vm_api_start(const char *socket_path, const struct vm_api_ops *ops, void *op
 	return 0;
 }
 
+unsigned vm_api_connections(struct vm_api *a)
+{
+	pthread_mutex_lock(&a->lock);
+	unsigned n = a->nconn;
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
 void vm_api_stop(struct vm_api *a)
 {
 	if (!a)
