@@ -2,8 +2,6 @@
  * (POST /vm/migrate, which answers when it is over) and follows it with
  * GET /vm/migration on a second connection. */
 #include <getopt.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,46 +39,39 @@ static void migrate_usage(FILE *f)
 	      f);
 }
 
-struct post_job {
-	const char *sock;
-	json_t *body;
-	long status;
-	json_t *reply;
-	struct verr *err;
-	atomic_bool done;
-};
-
-static void *post_main(void *arg)
-{
-	struct post_job *j = arg;
-	if (vm_api_call(j->sock, "POST", "/vm/migrate", j->body, &j->status, &j->reply, &j->err) < 0)
-		j->status = -1;
-	atomic_store(&j->done, true);
-	return NULL;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-	return s ? s : "";
-}
-
-static long long jint(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 static void show_progress(json_t *p)
 {
-	fprintf(stderr, "migration: %s, round %lld, %.1f MiB sent, %lld pages left, %.0f MiB/s", jstr(p, "phase"),
-		jint(p, "iterations"), (double)jint(p, "bytes") / (1 << 20), jint(p, "remaining_pages"),
-		(double)jint(p, "bandwidth_bps") / (1 << 20));
-	if (!strcmp(jstr(p, "disks"), "copy"))
-		fprintf(stderr, ", disks: %.1f MiB sent, %.1f MiB left", (double)jint(p, "disk_bytes") / (1 << 20),
-			(double)jint(p, "disk_remaining_bytes") / (1 << 20));
-	if (jint(p, "throttle_percent"))
-		fprintf(stderr, ", vCPUs throttled %lld%%", jint(p, "throttle_percent"));
+	fprintf(stderr, "migration: %s, round %lld, %.1f MiB sent, %lld pages left, %.0f MiB/s", cli_jstr(p, "phase"),
+		cli_jint(p, "iterations"), (double)cli_jint(p, "bytes") / (1 << 20), cli_jint(p, "remaining_pages"),
+		(double)cli_jint(p, "bandwidth_bps") / (1 << 20));
+	if (!strcmp(cli_jstr(p, "disks"), "copy"))
+		fprintf(stderr, ", disks: %.1f MiB sent, %.1f MiB left", (double)cli_jint(p, "disk_bytes") / (1 << 20),
+			(double)cli_jint(p, "disk_remaining_bytes") / (1 << 20));
+	if (cli_jint(p, "throttle_percent"))
+		fprintf(stderr, ", vCPUs throttled %lld%%", cli_jint(p, "throttle_percent"));
 	fputc('\n', stderr);
+}
+
+struct migrate_follow {
+	const char *to, *mode;
+	bool wait;
+	uint64_t last_print;
+};
+
+static void follow_progress(json_t *p, void *opaque)
+{
+	struct migrate_follow *mf = opaque;
+	if (strcmp(cli_jstr(p, "status"), "active"))
+		return;
+	if (!mf->wait) {
+		printf("migration to %s started (%s)\n", mf->to, mf->mode);
+		fflush(stdout);
+		_exit(0); /* the VM carries on; the POST's answer is not needed */
+	}
+	if (now_ns() - mf->last_print > 1000000000ull) {
+		show_progress(p);
+		mf->last_print = now_ns();
+	}
 }
 
 int cli_vm_migrate(int argc, char **argv)
@@ -155,7 +146,15 @@ int cli_vm_migrate(int argc, char **argv)
 		fprintf(stderr, "vessel vm migrate: --precopy-rounds needs --mode postcopy\n");
 		return 2;
 	}
-	struct post_job j = { .sock = sock };
+	struct migrate_follow mf = { .to = to, .mode = mode, .wait = wait };
+	struct cli_follow j = {
+		.sock = sock,
+		.post_path = "/vm/migrate",
+		.poll_path = "/vm/migration",
+		.interval_ms = 100,
+		.progress = follow_progress,
+		.opaque = &mf,
+	};
 	j.body = json_pack("{s:s, s:s}", "to", to, "mode", mode);
 	if (downtime)
 		json_object_set_new(j.body, "max_downtime_ms", json_integer(downtime));
@@ -163,39 +162,12 @@ int cli_vm_migrate(int argc, char **argv)
 		json_object_set_new(j.body, "precopy_rounds", json_integer(rounds));
 	if (disks)
 		json_object_set_new(j.body, "disks", json_string(disks));
-	pthread_t t;
-	if (pthread_create(&t, NULL, post_main, &j) != 0) {
+	/* Follow it until the POST answers (or, without --wait, until it runs). */
+	if (cli_follow_post(&j) < 0) {
+		json_decref(j.body);
 		fprintf(stderr, "vessel vm migrate: cannot start a thread\n");
 		return 1;
 	}
-	/* Follow it until the POST answers (or, without --wait, until it runs). */
-	uint64_t last_print = 0;
-	while (!atomic_load(&j.done)) {
-		usleep(100000);
-		if (atomic_load(&j.done))
-			break;
-		json_t *p = NULL;
-		long st = 0;
-		struct verr *e = NULL;
-		if (vm_api_call(sock, "GET", "/vm/migration", NULL, &st, &p, &e) < 0) {
-			verr_free(e);
-			continue;
-		}
-		if (st == 200 && !strcmp(jstr(p, "status"), "active")) {
-			if (!wait) {
-				printf("migration to %s started (%s)\n", to, mode);
-				json_decref(p);
-				fflush(stdout);
-				_exit(0); /* the VM carries on; the POST's answer is not needed */
-			}
-			if (now_ns() - last_print > 1000000000ull) {
-				show_progress(p);
-				last_print = now_ns();
-			}
-		}
-		json_decref(p);
-	}
-	pthread_join(t, NULL);
 	json_decref(j.body);
 	int ret = 0;
 	if (j.status < 0) {
@@ -204,7 +176,7 @@ int cli_vm_migrate(int argc, char **argv)
 		ret = 1;
 	} else if (j.status != 200) {
 		fprintf(stderr, "vessel vm migrate: %s (HTTP %ld)\n",
-			j.reply ? jstr(j.reply, "error") : "no answer", j.status);
+			j.reply ? cli_jstr(j.reply, "error") : "no answer", j.status);
 		ret = 1;
 	} else if (json_out) {
 		char *s = json_dumps(j.reply, JSON_COMPACT);
@@ -212,11 +184,11 @@ int cli_vm_migrate(int argc, char **argv)
 		free(s);
 	} else {
 		printf("migrated to %s (%s): total %lld ms, downtime %.2f ms, %lld rounds, %lld bytes", to,
-		       jstr(j.reply, "mode"), jint(j.reply, "total_ms"),
+		       cli_jstr(j.reply, "mode"), cli_jint(j.reply, "total_ms"),
 		       json_number_value(json_object_get(j.reply, "downtime_ms")),
-		       jint(j.reply, "iterations"), jint(j.reply, "bytes"));
-		if (!strcmp(jstr(j.reply, "disks"), "copy"))
-			printf(", disks copied: %lld bytes", jint(j.reply, "disk_bytes"));
+		       cli_jint(j.reply, "iterations"), cli_jint(j.reply, "bytes"));
+		if (!strcmp(cli_jstr(j.reply, "disks"), "copy"))
+			printf(", disks copied: %lld bytes", cli_jint(j.reply, "disk_bytes"));
 		putchar('\n');
 	}
 	json_decref(j.reply);
@@ -256,7 +228,7 @@ static int migration_action(int argc, char **argv, const char *path, const char 
 	}
 	int ret = 0;
 	if (status != 204) {
-		fprintf(stderr, "vessel vm %s: %s (HTTP %ld)\n", cmd, reply ? jstr(reply, "error") : "no answer", status);
+		fprintf(stderr, "vessel vm %s: %s (HTTP %ld)\n", cmd, reply ? cli_jstr(reply, "error") : "no answer", status);
 		ret = 1;
 	} else {
 		printf("%s\n", done);

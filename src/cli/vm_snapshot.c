@@ -3,8 +3,6 @@
  * follows the writer with GET /vm/snapshot on a second connection. */
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,34 +27,11 @@ static void snapshot_usage(FILE *f)
 	      f);
 }
 
-struct snap_job {
-	const char *sock;
-	json_t *body;
-	long status;
-	json_t *reply;
-	struct verr *err;
-	atomic_bool done;
-};
-
-static void *snap_post_main(void *arg)
-{
-	struct snap_job *j = arg;
-	if (vm_api_call(j->sock, "POST", "/vm/snapshot", j->body, &j->status, &j->reply, &j->err) < 0)
-		j->status = -1;
-	atomic_store(&j->done, true);
-	return NULL;
-}
-
-static long long jint(json_t *o, const char *k)
-{
-	return (long long)json_integer_value(json_object_get(o, k));
-}
-
 /* One progress line, rewritten in place. */
 static void show_progress(json_t *p)
 {
 	const char *phase = json_string_value(json_object_get(p, "phase"));
-	long long bytes = jint(p, "bytes"), total = jint(p, "total_bytes");
+	long long bytes = cli_jint(p, "bytes"), total = cli_jint(p, "total_bytes");
 	fprintf(stderr, "\r\033[Ksnapshot: %s", phase ? phase : "?");
 	if (total > 0)
 		fprintf(stderr, ", %.1f of %.1f MiB (%lld%%)", (double)bytes / (1 << 20), (double)total / (1 << 20),
@@ -64,6 +39,14 @@ static void show_progress(json_t *p)
 	else if (bytes > 0)
 		fprintf(stderr, ", %.1f MiB", (double)bytes / (1 << 20));
 	fflush(stderr);
+}
+
+static void follow_progress(json_t *p, void *opaque)
+{
+	if (strcmp(cli_jstr(p, "status"), "active"))
+		return;
+	show_progress(p);
+	*(bool *)opaque = true;
 }
 
 int cli_vm_snapshot(int argc, char **argv)
@@ -109,34 +92,21 @@ int cli_vm_snapshot(int argc, char **argv)
 		abs = xasprintf("%s/%s", cwd, file);
 		file = abs;
 	}
-	struct snap_job j = { .sock = sock };
+	bool shown = false;
+	struct cli_follow j = {
+		.sock = sock,
+		.post_path = "/vm/snapshot",
+		.poll_path = "/vm/snapshot",
+		.interval_ms = 200,
+		.progress = isatty(STDERR_FILENO) && !json_out ? follow_progress : NULL,
+		.opaque = &shown,
+	};
 	j.body = json_pack("{s:s, s:b}", "path", file, "paused", paused);
-	pthread_t t;
-	if (pthread_create(&t, NULL, snap_post_main, &j) != 0) {
+	if (cli_follow_post(&j) < 0) {
 		json_decref(j.body);
 		fprintf(stderr, "vessel vm snapshot: cannot start a thread\n");
 		return 1;
 	}
-	bool tty = isatty(STDERR_FILENO) && !json_out, shown = false;
-	while (tty && !atomic_load(&j.done)) {
-		usleep(200000);
-		if (atomic_load(&j.done))
-			break;
-		json_t *p = NULL;
-		long st = 0;
-		struct verr *e = NULL;
-		if (vm_api_call(sock, "GET", "/vm/snapshot", NULL, &st, &p, &e) < 0) {
-			verr_free(e);
-			continue;
-		}
-		const char *status = json_string_value(json_object_get(p, "status"));
-		if (st == 200 && status && !strcmp(status, "active")) {
-			show_progress(p);
-			shown = true;
-		}
-		json_decref(p);
-	}
-	pthread_join(t, NULL);
 	json_decref(j.body);
 	if (shown)
 		fputs("\r\033[K", stderr);
@@ -155,9 +125,9 @@ int cli_vm_snapshot(int argc, char **argv)
 		printf("%s\n", s);
 		free(s);
 	} else {
-		long long bytes = jint(j.reply, "bytes"), total_ms = jint(j.reply, "total_ms");
+		long long bytes = cli_jint(j.reply, "bytes"), total_ms = cli_jint(j.reply, "total_ms");
 		printf("snapshot %s: %lld bytes (%.1f MiB), VM paused %lld ms, %lld ms in all (%.0f MiB/s)%s\n", file,
-		       bytes, (double)bytes / (1 << 20), jint(j.reply, "ms"), total_ms,
+		       bytes, (double)bytes / (1 << 20), cli_jint(j.reply, "ms"), total_ms,
 		       total_ms > 0 ? (double)bytes / (1 << 20) * 1000 / (double)total_ms : 0.0,
 		       paused ? ", stays paused" : "");
 	}
